@@ -1,0 +1,85 @@
+"""Settings every connector shares; each system's package adds its own keys by subclassing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from tierbridge.core.secrets import SecretRef
+
+__all__ = [
+    "BasicAuth",
+    "ConnectorSettings",
+    "OAuthClientCredentials",
+    "WebhookSettings",
+]
+
+DEFAULT_POLL_INTERVAL_SECONDS = 60.0
+DEFAULT_POLL_OVERLAP_SECONDS = 120.0
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_PAGE_SIZE = 100
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class BasicAuth(_Settings):
+    """User name and password (ServiceNow) or e-mail and API token (Jira Cloud)."""
+
+    type: Literal["basic"]
+    username: str = Field(min_length=1)
+    password: SecretRef
+
+
+class OAuthClientCredentials(_Settings):
+    """OAuth 2.0 client-credentials grant; `token_url` defaults to the system's usual path."""
+
+    type: Literal["oauth_client_credentials"]
+    client_id: str = Field(min_length=1)
+    client_secret: SecretRef
+    token_url: HttpUrl | None = None
+
+
+Auth = Annotated[BasicAuth | OAuthClientCredentials, Field(discriminator="type")]
+
+
+class WebhookSettings(_Settings):
+    """How incoming webhooks from this connector are authenticated."""
+
+    secret: SecretRef
+    #: Header that carries the signature; each system's settings give the vendor's default.
+    signature_header: str | None = None
+
+
+class ConnectorSettings(_Settings):
+    """Keys common to every connector entry under `connectors:` in the config."""
+
+    system: str
+    base_url: HttpUrl
+    mapping: Path
+    auth: Auth
+    webhook: WebhookSettings | None = None
+    poll_interval_seconds: float = Field(default=DEFAULT_POLL_INTERVAL_SECONDS, gt=0)
+    poll_overlap_seconds: float = Field(default=DEFAULT_POLL_OVERLAP_SECONDS, ge=0)
+    timeout_seconds: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0)
+    page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=1000)
+    #: PEM bundle of the CA that signed the instance's certificate; None uses the system store.
+    ca_bundle: Path | None = None
+    #: The integration account's login; changes made by it are our own writes coming back.
+    integration_user: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_only(cls, value: HttpUrl) -> HttpUrl:
+        if value.scheme != "https":
+            msg = f"base_url must use https, got {value.scheme}://; ticketing APIs carry credentials"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def url(self) -> str:
+        """The base URL without a trailing slash."""
+        return str(self.base_url).rstrip("/")
