@@ -20,5 +20,7 @@ class JiraSettings(ConnectorSettings):
     request_type_id: str = Field(min_length=1)
     #: Text custom field that stores the other side's ticket id, for create-once searches.
     correlation_field: str = Field(default="customfield_10060", pattern=r"^customfield_\d+$")
+    #: Single-select custom field that holds the ticket category (read and written by value).
+    category_field: str = Field(default="customfield_10050", pattern=r"^customfield_\d+$")
     #: Resolution set when a transition to a done status requires one and none is mapped.
     default_resolution: str = "Done"
