@@ -28,6 +28,8 @@ class EmulatorServer:
         self.tls: TlsFiles = ensure_tls_files(tls_dir)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Without it, uvicorn's separate header and body writes meet delayed ACKs: ~40 ms a call.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind(("127.0.0.1", port))
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
@@ -37,6 +39,7 @@ class EmulatorServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name=f"emulator-{self.port}", daemon=True)

@@ -1,0 +1,85 @@
+"""Turn flat native field values into Jira write payloads and pick workflow transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tierbridge.connectors.jira.adf import text_to_adf
+from tierbridge.connectors.jira.settings import JiraSettings
+from tierbridge.core.errors import RejectedError
+
+__all__ = ["TRANSITION_ONLY", "edit_payload", "pick_transition", "transition_fields"]
+
+#: Fields that only a transition can change; an edit (PUT) that names them fails with 400.
+TRANSITION_ONLY = frozenset({"status", "resolution"})
+_PLAIN = frozenset({"summary", "labels"})
+
+
+def edit_payload(
+    fields: Mapping[str, Any],
+    settings: JiraSettings,
+    account_id: Callable[[str, str], str],
+    where: dict[str, Any],
+) -> dict[str, Any]:
+    """Return the `fields` object of one `PUT /issue` for every non-transition field.
+
+    `account_id(field, email)` looks up the account of an assignee or reporter.
+    """
+    payload: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name in TRANSITION_ONLY:
+            continue
+        if name == "description":
+            payload[name] = text_to_adf(value) if value else None
+        elif name == "priority":
+            payload[name] = {"name": value} if value is not None else None
+        elif name in ("assignee", "reporter"):
+            payload[name] = {"accountId": account_id(name, value)} if value else None
+        elif name == settings.category_field:
+            payload[name] = {"value": value} if value is not None else None
+        elif name == "labels":
+            payload[name] = list(value or [])
+        elif name in _PLAIN or name.startswith("customfield_"):
+            payload[name] = value
+        else:
+            writable = "summary, description, priority, assignee, reporter, labels, status, "
+            msg = f"field {name!r} cannot be written; writable: {writable}customfield_*"
+            raise RejectedError(msg, **where)
+    return payload
+
+
+def pick_transition(
+    transitions: Sequence[Mapping[str, Any]], target: str
+) -> Mapping[str, Any] | None:
+    """Return the available transition whose target status is named `target`, if any."""
+    target_name = target.casefold()
+    for transition in transitions:
+        if str(transition.get("to", {}).get("name", "")).casefold() == target_name:
+            return transition
+    return None
+
+
+def transition_fields(
+    transition: Mapping[str, Any],
+    resolution: str | None,
+    default_resolution: str,
+    where: dict[str, Any],
+) -> dict[str, Any]:
+    """Return the fields a transition's screen needs: the resolution, when asked or given."""
+    screen: Mapping[str, Any] = transition.get("fields") or {}
+    values: dict[str, Any] = {}
+    missing = []
+    for key, meta in screen.items():
+        if key == "resolution":
+            if meta.get("required") or resolution:
+                values["resolution"] = {"name": resolution or default_resolution}
+        elif meta.get("required") and not meta.get("hasDefaultValue"):
+            missing.append(key)
+    if missing:
+        msg = (
+            f"transition {transition.get('name')!r} requires fields the connector cannot fill: "
+            f"{', '.join(sorted(missing))}; remove them from the transition screen"
+        )
+        raise RejectedError(msg, **where)
+    return values

@@ -1,0 +1,106 @@
+"""A local Jira Cloud site with one Jira Service Management project, served over HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tierbridge.emulators._server import EmulatorServer
+from tierbridge.emulators.jira.app import build_app
+from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
+from tierbridge.emulators.jira.render import Renderer
+from tierbridge.emulators.jira.site import Fault, Site
+from tierbridge.emulators.jira.state import Change, JiraState
+from tierbridge.emulators.jira.webhooks import WebhookEmitter
+
+__all__ = ["JiraEmulator"]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class JiraEmulator:
+    """The Jira Cloud REST API (v3, search/jql, servicedeskapi) on 127.0.0.1.
+
+    `users` maps e-mail addresses to API tokens; the two built-in accounts
+    (`svc.tierbridge@example.com` in Europe/Berlin, `agent.l2@example.com` in Asia/Kolkata)
+    are used when it is None. Every change by any user is sent to `webhook_url`, signed with
+    `webhook_secret` when one is set. `clock` returns the current time as an aware datetime.
+    """
+
+    def __init__(
+        self,
+        *,
+        tls_dir: Path,
+        port: int = 0,
+        users: Mapping[str, str] | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        project: str = "L2",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.state = JiraState(
+            project.upper(),
+            users if users is not None else DEFAULT_TOKENS,
+            clock or _system_clock,
+            self._publish,
+        )
+        renderer = Renderer("", self.state)
+        self._site = Site(self.state, renderer)
+        self._server = EmulatorServer(build_app(self._site), tls_dir=tls_dir, port=port)
+        # The port is bound by the server's constructor, so links can only be built now.
+        renderer.base_url = self._server.base_url
+        self._webhooks = WebhookEmitter(renderer, webhook_url, webhook_secret)
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    @property
+    def ca_cert(self) -> Path:
+        """The CA certificate that clients must trust to reach `base_url`."""
+        return self._server.tls.ca_cert
+
+    def start(self) -> JiraEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._webhooks.sender.close()
+
+    def __enter__(self) -> JiraEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def set_webhook(self, url: str | None, secret: str | None) -> None:
+        """Send later changes to `url`, signed with `secret` (None sends them unsigned)."""
+        self._webhooks.set_target(url, secret)
+
+    def drain_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued webhook has been tried; return False on timeout."""
+        return self._webhooks.sender.drain(timeout)
+
+    def reset(self) -> None:
+        """Forget all issues and pending faults, so one running emulator can serve many tests."""
+        self.state.reset()
+        self._site.faults.pending.clear()
+
+    def inject_429(self, count: int, retry_after: int = 1) -> None:
+        """Respond to the next `count` requests with 429 and Jira's rate-limit headers."""
+        self._site.faults.add(Fault(429, retry_after), count)
+
+    def inject_error(self, status: int, count: int = 1) -> None:
+        """Respond to the next `count` requests with `status` (a 5xx, say) and a Jira error body."""
+        self._site.faults.add(Fault(status), count)
+
+    def webhook_payload(self, change: Change) -> dict[str, object]:
+        """Return the body the emulator sends for `change`; lets tests check shapes offline."""
+        return self._webhooks.payload(change)
+
+    def _publish(self, change: Change) -> None:
+        self._webhooks.publish(change)

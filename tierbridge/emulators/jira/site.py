@@ -1,0 +1,63 @@
+"""What every route of the emulator needs: the data, the renderer, injected faults, the caller."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from fastapi import Request
+
+from tierbridge.emulators.jira.catalog import UserProfile
+from tierbridge.emulators.jira.render import Renderer
+from tierbridge.emulators.jira.state import JiraState
+from tierbridge.emulators.jira.wire import verify_basic_auth
+
+__all__ = ["Fault", "Faults", "Site", "current_user", "site_of"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected error answer: its status and, for 429, the wait it announces."""
+
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass
+class Faults:
+    """A FIFO of error answers, each served to exactly one incoming request."""
+
+    pending: list[Fault] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, fault: Fault, count: int) -> None:
+        with self.lock:
+            self.pending.extend([fault] * count)
+
+    def take(self) -> Fault | None:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else None
+
+
+@dataclass
+class Site:
+    state: JiraState
+    renderer: Renderer
+    faults: Faults = field(default_factory=Faults)
+
+    def rate_limit_reset(self, retry_after: int) -> str:
+        """The `X-RateLimit-Reset` value: when the wait ends, ISO 8601 to the minute, UTC."""
+        moment = self.state.now() + timedelta(seconds=retry_after)
+        return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def site_of(request: Request) -> Site:
+    site: Site = request.app.state.site
+    return site
+
+
+def current_user(request: Request) -> UserProfile:
+    """Return the caller's profile from Basic auth, or raise 401."""
+    state = site_of(request).state
+    return verify_basic_auth(request.headers.get("authorization"), state.tokens, state.profiles)
