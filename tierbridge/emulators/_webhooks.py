@@ -63,8 +63,8 @@ class WebhookSender:
     def drain(self, timeout_seconds: float = 10.0) -> bool:
         """Wait until every queued delivery has been tried; return False on timeout."""
         done = threading.Event()
-        self._queue.put(None)
         self._drained = done
+        self._queue.put(None)
         return done.wait(timeout_seconds)
 
     def close(self) -> None:

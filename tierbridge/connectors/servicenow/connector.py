@@ -1,0 +1,242 @@
+"""`ServiceNowConnector`: incidents (or CSM cases) of one ServiceNow instance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import structlog
+
+from tierbridge.connectors.servicenow import webhooks
+from tierbridge.connectors.servicenow.client import Page, TableClient
+from tierbridge.connectors.servicenow.paging import read_all_pages
+from tierbridge.connectors.servicenow.records import (
+    GROUP_FIELDS,
+    JOURNAL_FIELDS,
+    READ_FIELDS,
+    USER_FIELDS,
+    WRITABLE_FIELDS,
+    format_datetime,
+    parse_datetime,
+    reference_ids,
+    to_comment,
+    to_native,
+)
+from tierbridge.connectors.servicenow.references import ReferenceCache
+from tierbridge.connectors.servicenow.settings import ServiceNowSettings
+from tierbridge.core.connector import Connector, IntakeEvent, NativeRecord
+from tierbridge.core.connector_settings import BasicAuth
+from tierbridge.core.errors import (
+    NotFoundError,
+    PermanentError,
+    RejectedError,
+    RetryableError,
+    WebhookAuthError,
+)
+from tierbridge.core.model import Comment
+
+__all__ = ["ServiceNowConnector"]
+
+_log = structlog.get_logger(__name__)
+_JOURNAL_ELEMENTS = {True: "comments", False: "work_notes"}
+#: Journal rows created this long before the PATCH's sys_updated_on still count as ours.
+_JOURNAL_CLOCK_SLACK = timedelta(seconds=2)
+
+
+class ServiceNowConnector(Connector):
+    """Reads and writes one table through the Table API, as the configured integration user.
+
+    Not thread-safe: give each worker thread its own connector.
+    """
+
+    system: ClassVar[str] = "servicenow"
+
+    def __init__(self, name: str, settings: ServiceNowSettings) -> None:
+        super().__init__(name)
+        self.settings = settings
+        self.table = settings.table
+        self._client = TableClient(settings, name)
+        self._refs = ReferenceCache(self._client)
+        auth = settings.auth
+        self._user = settings.integration_user or (
+            auth.username if isinstance(auth, BasicAuth) else None
+        )
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
+        webhook = self.settings.webhook
+        if webhook is None:
+            msg = (
+                f"connector {self.name} has no webhook.secret configured; add one to accept notices"
+            )
+            raise WebhookAuthError(msg)
+        header = webhook.signature_header or self.settings.signature_header
+        webhooks.verify_signature(headers, body, header=header, secret=webhook.secret.resolve())
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[IntakeEvent]:
+        return webhooks.parse_notice(self.name, self.table, headers, body)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _natives(self, rows: Sequence[Mapping[str, str]], operation: str) -> list[NativeRecord]:
+        users, groups = reference_ids(rows)
+        self._refs.prefetch(users, groups, operation=operation)
+        records = []
+        for row in rows:
+            try:
+                record = to_native(
+                    row, user_email=self._refs.user_email, group_name=self._refs.group_name
+                )
+            except ValueError as exc:
+                msg = f"unreadable record ({exc}); check the field ACLs of the integration user"
+                raise PermanentError(
+                    msg, connector=self.name, operation=operation, record=row.get("sys_id")
+                ) from exc
+            records.append(record)
+        return records
+
+    def changed_since(self, since: datetime | None) -> Iterator[NativeRecord]:
+        terms = [f"sys_updated_on>={format_datetime(since)}"] if since is not None else []
+        query = "^".join([*terms, "ORDERBYsys_updated_on", "ORDERBYsys_id"])
+
+        def fetch(offset: int, limit: int) -> Page:
+            return self._client.page(
+                self.table,
+                query,
+                READ_FIELDS,
+                operation="changed_since",
+                limit=limit,
+                offset=offset,
+            )
+
+        def fail(reason: str) -> RetryableError:
+            msg = (
+                f"{reason}; the set changed during the read, so poll again from the same watermark"
+            )
+            return RetryableError(
+                msg, connector=self.name, operation="changed_since", record=self.table
+            )
+
+        batch: list[dict[str, str]] = []
+        for row in read_all_pages(fetch, self.settings.page_size, fail):
+            batch.append(row)
+            if len(batch) == self.settings.page_size:
+                yield from self._natives(batch, "changed_since")
+                batch = []
+        yield from self._natives(batch, "changed_since")
+
+    def get_record(self, ticket_id: str) -> NativeRecord:
+        row = self._client.get(self.table, ticket_id, READ_FIELDS, operation="get_record")
+        if row is None:
+            msg = "record not found; check the sys_id"
+            raise NotFoundError(
+                msg, connector=self.name, operation="get_record", record=f"{self.table}/{ticket_id}"
+            )
+        return self._natives([row], "get_record")[0]
+
+    def list_comments(self, ticket_id: str) -> list[Comment]:
+        query = f"element_id={ticket_id}^elementINcomments,work_notes"
+        rows = self._client.query(
+            "sys_journal_field",
+            query,
+            JOURNAL_FIELDS,
+            operation="list_comments",
+            order_by="sys_created_on",
+        )
+        return [to_comment(row) for row in rows]
+
+    def find_by_correlation(self, correlation_id: str) -> NativeRecord | None:
+        if "^" in correlation_id:
+            msg = "correlation id contains '^', the encoded-query separator; it cannot be searched"
+            raise RejectedError(
+                msg, connector=self.name, operation="find_by_correlation", record=self.table
+            )
+        rows = self._client.query(
+            self.table,
+            f"correlation_id={correlation_id}",
+            READ_FIELDS,
+            operation="find_by_correlation",
+            order_by="sys_created_on",
+        )
+        if len(rows) > 1:
+            _log.warning("correlation_not_unique", connector=self.name, matches=len(rows))
+        return self._natives(rows[:1], "find_by_correlation")[0] if rows else None
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _write_values(self, fields: Mapping[str, Any], operation: str) -> dict[str, str]:
+        unknown = sorted(set(fields) - set(WRITABLE_FIELDS) - {"priority"})
+        if unknown:
+            writable = ", ".join(WRITABLE_FIELDS)
+            msg = f"fields {unknown} are not written by this connector; writable: {writable}"
+            raise RejectedError(msg, connector=self.name, operation=operation, record=self.table)
+
+        values: dict[str, str] = {}
+        for name in WRITABLE_FIELDS:
+            if name not in fields:
+                continue
+            value = "" if fields[name] is None else str(fields[name])
+            if value and name in USER_FIELDS:
+                value = self._refs.user_id(value, field=name, operation=operation)
+            elif value and name in GROUP_FIELDS:
+                value = self._refs.group_id(value, field=name, operation=operation)
+            values[name] = value
+        return values
+
+    def create_record(self, fields: Mapping[str, Any], correlation_id: str) -> NativeRecord:
+        values = self._write_values(fields, "create_record")
+        values["correlation_id"] = correlation_id
+        row = self._client.insert(self.table, values, operation="create_record")
+        return self._natives([row], "create_record")[0]
+
+    def update_record(self, ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
+        values = self._write_values(fields, "update_record")
+        row = self._client.update(
+            self.table, ticket_id, values, READ_FIELDS, operation="update_record"
+        )
+        return self._natives([row], "update_record")[0]
+
+    def add_comment(self, ticket_id: str, body: str, *, public: bool) -> Comment:
+        element = _JOURNAL_ELEMENTS[public]
+        row = self._client.update(
+            self.table, ticket_id, {element: body}, READ_FIELDS, operation="add_comment"
+        )
+        return self._find_new_entry(ticket_id, element, body, row.get("sys_updated_on", ""))
+
+    def _find_new_entry(self, ticket_id: str, element: str, body: str, updated_on: str) -> Comment:
+        """Find the journal row the last PATCH created: newest of ours with the same text.
+
+        NOTE: two identical entries posted within the same two seconds by the same user differ
+        only in order, so two concurrent posters could swap their source ids.
+        """
+        written = parse_datetime(updated_on)
+        terms = [f"element_id={ticket_id}", f"element={element}"]
+        if written is not None:
+            terms.append(f"sys_created_on>={format_datetime(written - _JOURNAL_CLOCK_SLACK)}")
+        if self._user:
+            terms.append(f"sys_created_by={self._user}")
+        rows = self._client.query(
+            "sys_journal_field",
+            "^".join(terms),
+            JOURNAL_FIELDS,
+            operation="add_comment",
+            order_by="sys_created_on",
+        )
+        matching = [row for row in rows if row.get("value", "").strip() == body.strip()]
+        if not matching:
+            msg = (
+                f"the {element} entry was posted but not found in sys_journal_field; "
+                "check that the integration user may read sys_journal_field"
+            )
+            raise NotFoundError(
+                msg,
+                connector=self.name,
+                operation="add_comment",
+                record=f"{self.table}/{ticket_id}",
+            )
+        return to_comment(matching[-1])
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,96 @@
+"""Check and parse the change notices that tierbridge's ServiceNow business rule posts.
+
+The rule sends compact JSON such as
+`{"event":"incident.updated","table":"incident","sys_id":"…","number":"INC0010023",
+"sys_updated_on":"2024-05-01 09:03:10","sys_mod_count":"4","updated_by":"alex.doe",
+"changed":["state"]}` with a base64 HMAC-SHA256 of the raw body in the signature header and a
+per-change GUID in `X-Snow-Delivery-Id`, repeated on retries.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from tierbridge.connectors.servicenow.records import version_of
+from tierbridge.core.connector import IntakeEvent
+from tierbridge.core.errors import WebhookAuthError, WebhookPayloadError
+
+__all__ = ["DELIVERY_HEADER", "parse_notice", "signature", "verify_signature"]
+
+DELIVERY_HEADER = "X-Snow-Delivery-Id"
+_KINDS = {"created": "created", "updated": "updated"}
+
+
+def signature(secret: str, body: bytes) -> str:
+    """Return the base64 HMAC-SHA256 of the raw body, keyed with the secret's UTF-8 bytes."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+def verify_signature(headers: Mapping[str, str], body: bytes, *, header: str, secret: str) -> None:
+    """Raise WebhookAuthError unless `header` carries the body's signature under `secret`."""
+    sent = _header(headers, header)
+    if sent is None or not sent.strip():
+        msg = f"missing {header} header; check that the business rule signs its notices"
+        raise WebhookAuthError(msg)
+    expected = signature(secret, body)
+    if not hmac.compare_digest(expected.encode("ascii"), sent.strip().encode("ascii", "replace")):
+        msg = f"{header} does not match the body; check that both sides use the same shared key"
+        raise WebhookAuthError(msg)
+
+
+def _load(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WebhookPayloadError(f"body is not JSON ({exc.__class__.__name__})") from exc
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("body is not a JSON object")
+    return payload
+
+
+def parse_notice(
+    connector: str, table: str, headers: Mapping[str, str], body: bytes
+) -> list[IntakeEvent]:
+    """Turn one notice into one event; notices for other tables or events give an empty list."""
+    payload = _load(body)
+    sys_id = payload.get("sys_id")
+    if not isinstance(sys_id, str) or not sys_id:
+        raise WebhookPayloadError("notice has no sys_id key; check the business rule's payload")
+
+    kind = _KINDS.get(str(payload.get("event", "updated")).rpartition(".")[2])
+    if kind is None or payload.get("table", table) != table:
+        return []
+
+    mod_count = payload.get("sys_mod_count")
+    try:
+        version = version_of(str(mod_count)) if mod_count not in (None, "") else None
+    except ValueError as exc:
+        raise WebhookPayloadError(f"sys_mod_count {mod_count!r} is not a number") from exc
+
+    delivery_id = _header(headers, DELIVERY_HEADER)
+    if not delivery_id:
+        if version is None:
+            raise WebhookPayloadError(
+                f"notice has neither {DELIVERY_HEADER} nor a sys_mod_count key"
+            )
+        delivery_id = f"{sys_id}:{mod_count}"
+    event = IntakeEvent(
+        connector=connector,
+        delivery_id=delivery_id,
+        ticket_id=sys_id,
+        kind=kind,
+        version=version,
+        payload=payload,
+    )
+    return [event]

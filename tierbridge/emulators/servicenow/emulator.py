@@ -1,0 +1,114 @@
+"""`ServiceNowEmulator`: the Table API emulator served over HTTPS, with its business rule."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+
+from tierbridge.emulators._server import EmulatorServer
+from tierbridge.emulators.servicenow.app import AppContext, build_app
+from tierbridge.emulators.servicenow.guards import Authenticator, OAuthClient, Throttle
+from tierbridge.emulators.servicenow.state import Clock, ServiceNowState
+from tierbridge.emulators.servicenow.webhook import BusinessRule
+
+__all__ = ["DEFAULT_PASSWORDS", "ServiceNowEmulator"]
+
+#: Passwords of the seeded users unless `users` gives others.
+DEFAULT_PASSWORDS: Mapping[str, str] = {
+    "svc.tierbridge": "svc-tierbridge-password",
+    "agent.l1": "agent-l1-password",
+}
+
+
+class ServiceNowEmulator:
+    """A local ServiceNow instance: incidents, users, groups, journal and choices.
+
+    `users` maps user_names to passwords; names other than the seeded `svc.tierbridge` and
+    `agent.l1` are created as users. `oauth_clients` maps client ids to (secret, user_name)
+    for the client-credentials grant. `clock` returns the instance time as an aware datetime.
+    Change notices go to `webhook_url`, signed with `webhook_secret`, once started.
+    """
+
+    def __init__(
+        self,
+        *,
+        tls_dir: Path,
+        port: int = 0,
+        users: Mapping[str, str] | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        seed: int = 0,
+        clock: Clock | None = None,
+        oauth_clients: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.state = ServiceNowState(clock=clock, seed=seed)
+        self._passwords = {**DEFAULT_PASSWORDS, **(users or {})}
+        self._add_users()
+
+        clients = {
+            cid: OAuthClient(secret, user) for cid, (secret, user) in (oauth_clients or {}).items()
+        }
+        auth = Authenticator(self._passwords, clients, self._now, self.state.new_guid)
+        self.throttle = Throttle(self._now, rule_id=self.state.new_guid())
+
+        self._rule = BusinessRule(self.state.new_guid, url=webhook_url, secret=webhook_secret)
+        self._sender = self._rule.sender
+        self.state.listeners.append(self._rule)
+
+        app = build_app(AppContext(self.state, auth, self.throttle))
+        self._server = EmulatorServer(app, tls_dir=tls_dir, port=port)
+
+    def _now(self) -> datetime:
+        return self.state.clock()
+
+    def _add_users(self) -> None:
+        for user_name in self._passwords:
+            if self.state.user_by_name(user_name) is None:
+                self.state.ensure_user(f"{user_name}@example.com")
+
+    def reset(self) -> None:
+        """Start again from the seed data, with no pending 429s, once queued notices are sent."""
+        self.drain_webhooks()
+        self.state.reset()
+        self._add_users()
+        self.throttle.inject(0, 1)
+
+    @property
+    def base_url(self) -> str:
+        """`https://127.0.0.1:<port>`, without a trailing slash."""
+        return self._server.base_url
+
+    @property
+    def ca_cert(self) -> Path:
+        """PEM file of the CA that signed the server certificate; give it to clients."""
+        return self._server.tls.ca_cert
+
+    def start(self) -> ServiceNowEmulator:
+        """Start serving; returns once the server accepts connections."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and the notice sender."""
+        self._server.stop()
+        self._sender.close()
+
+    def __enter__(self) -> ServiceNowEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def set_webhook(self, url: str | None, secret: str | None) -> None:
+        """Send later change notices to `url` (None stops them), signed with `secret`."""
+        self._sender.url = url
+        self._rule.secret = secret
+
+    def inject_429(self, count: int, retry_after: int = 1) -> None:
+        """Reject the next `count` authenticated requests with 429 and `Retry-After`."""
+        self.throttle.inject(count, retry_after)
+
+    def drain_webhooks(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued notice has been tried; return False on timeout."""
+        return self._sender.drain(timeout)
