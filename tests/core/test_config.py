@@ -88,7 +88,11 @@ class TestDemoConfig:
         assert sorted(config.connectors) == ["jsm", "snow"]
         assert config.tiers[Tier.L1].connector == "snow"
         assert config.escalation.to_L2.priorities == (Priority.P1, Priority.P2)
-        assert config.escalation.to_L2.assignment_groups == ("Outsourced L2", "Group 39", "Group 54")
+        assert config.escalation.to_L2.assignment_groups == (
+            "Outsourced L2",
+            "Group 39",
+            "Group 54",
+        )
 
     def test_secrets_resolve_when_set(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Secret references read their variable when resolved."""
@@ -337,6 +341,10 @@ class TestErrors:
             "    project: L2\n", "    project: L2\n    category_field: customfield_2\n"
         )
         path = write_config(workdir, text)
+        mapping = workdir / "mappings" / "jira.yaml"
+        mapping.write_text(
+            mapping.read_text().replace("fields:\n", "fields:\n  category: customfield_10050\n", 1)
+        )
 
         issue = issue_at(issues_of(path), "connectors.jsm.mapping")
 

@@ -133,5 +133,5 @@ class Connector(ABC):
         Raise RejectedError rather than post an internal note as a public one.
         """
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Release network sessions; the default has nothing to release."""

@@ -75,7 +75,9 @@ class ConnectorSettings(_Settings):
     @classmethod
     def _https_only(cls, value: HttpUrl) -> HttpUrl:
         if value.scheme != "https":
-            msg = f"base_url must use https, got {value.scheme}://; ticketing APIs carry credentials"
+            msg = (
+                f"base_url must use https, got {value.scheme}://; ticketing APIs carry credentials"
+            )
             raise ValueError(msg)
         return value
 

@@ -71,7 +71,9 @@ class Priority(enum.StrEnum):
 def utc(value: datetime) -> datetime:
     """Convert an aware datetime to UTC; raise ValueError for a naive one."""
     if value.tzinfo is None or value.utcoffset() is None:
-        msg = f"datetime {value.isoformat()} has no time zone; parse it with its zone or mark it UTC"
+        msg = (
+            f"datetime {value.isoformat()} has no time zone; parse it with its zone or mark it UTC"
+        )
         raise ValueError(msg)
     return value.astimezone(UTC)
 

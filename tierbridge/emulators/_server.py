@@ -36,13 +36,15 @@ class EmulatorServer:
             app,
             ssl_certfile=str(self.tls.server_cert),
             ssl_keyfile=str(self.tls.server_key),
-            log_level="warning",
+            log_level="critical",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=1,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name=f"emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, name=f"emulator-{self.port}", daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -57,7 +59,9 @@ class EmulatorServer:
         deadline = time.monotonic() + _START_TIMEOUT_SECONDS
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                msg = f"emulator on port {self.port} did not start within {_START_TIMEOUT_SECONDS} s"
+                msg = (
+                    f"emulator on port {self.port} did not start within {_START_TIMEOUT_SECONDS} s"
+                )
                 raise RuntimeError(msg)
             time.sleep(0.01)
         return self

@@ -47,7 +47,7 @@ class WebhookSender:
         self._retries = retries
         self._pause = retry_pause_seconds
         self._timeout = timeout_seconds
-        self._queue: queue.Queue[tuple[bytes, dict[str, str]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[bytes, dict[str, str]] | threading.Event] = queue.Queue()
         self._session = requests.Session()
         self._thread = threading.Thread(target=self._run, name="emulator-webhooks", daemon=True)
         self._thread.start()
@@ -63,8 +63,7 @@ class WebhookSender:
     def drain(self, timeout_seconds: float = 10.0) -> bool:
         """Wait until every queued delivery has been tried; return False on timeout."""
         done = threading.Event()
-        self._drained = done
-        self._queue.put(None)
+        self._queue.put(done)
         return done.wait(timeout_seconds)
 
     def close(self) -> None:
@@ -74,8 +73,8 @@ class WebhookSender:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if item is None:
-                self._drained.set()
+            if isinstance(item, threading.Event):
+                item.set()
                 continue
             body, headers = item
             self._deliver(body, headers)
@@ -86,14 +85,20 @@ class WebhookSender:
             return
         for attempt in range(1, self._retries + 2):
             try:
-                response = self._session.post(url, data=body, headers=headers, timeout=self._timeout)
+                response = self._session.post(
+                    url, data=body, headers=headers, timeout=self._timeout
+                )
             except requests.RequestException as exc:
-                _log.info("webhook_delivery_failed", url=url, attempt=attempt, error=type(exc).__name__)
+                _log.info(
+                    "webhook_delivery_failed", url=url, attempt=attempt, error=type(exc).__name__
+                )
             else:
                 if response.status_code < 300:
                     self.stats.delivered += 1
                     self.stats.attempts.append(attempt)
                     return
-                _log.info("webhook_delivery_failed", url=url, attempt=attempt, status=response.status_code)
+                _log.info(
+                    "webhook_delivery_failed", url=url, attempt=attempt, status=response.status_code
+                )
             threading.Event().wait(self._pause * attempt)
         self.stats.failed += 1

@@ -1,0 +1,123 @@
+"""The `tierbridge` command line: run, validate, emulate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+_DEFAULT_TLS_DIR = Path("var/tls")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from tierbridge.core.config import load_config
+    from tierbridge.core.errors import ConfigError
+    from tierbridge.core.logs import configure_logging
+    from tierbridge.core.runner import EmbeddedRunner
+    from tierbridge.core.runtime import build_runtime
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(config.logging.level)
+    runtime = build_runtime(config)
+    try:
+        EmbeddedRunner(runtime, workers=args.workers).run_forever()
+    finally:
+        runtime.close()
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from tierbridge.core.validate import check_config, format_issues, summary
+
+    config, issues = check_config(args.config)
+    if issues or config is None:
+        print(format_issues(issues), file=sys.stderr)
+        return 1
+    print(summary(config))
+    return 0
+
+
+def _cmd_emulate(args: argparse.Namespace) -> int:
+    import os
+
+    secret = os.environ.get(args.webhook_secret_env) if args.webhook_secret_env else None
+    if args.system == "servicenow":
+        from tierbridge.emulators.servicenow.__main__ import serve
+    else:
+        from tierbridge.emulators.jira import serve
+    serve(args.port, args.tls_dir, args.webhook_url, secret)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from tierbridge.core.demo import run_demo
+
+    return run_demo(incidents=args.incidents, keep=args.keep, verbose=args.verbose)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tierbridge",
+        description="Keep support tickets in sync between a client's ITSM tool and its support tiers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the sync daemon until SIGTERM")
+    run.add_argument("--config", type=Path, required=True, help="path of the YAML config file")
+    run.add_argument(
+        "--workers", type=int, default=1, help="worker threads processing events (default 1)"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    validate = commands.add_parser(
+        "validate", help="check a config and its mappings, list every problem"
+    )
+    validate.add_argument("--config", type=Path, required=True, help="path of the YAML config file")
+    validate.set_defaults(func=_cmd_validate)
+
+    emulate = commands.add_parser(
+        "emulate", help="serve a local emulator of a vendor's REST API over HTTPS"
+    )
+    emulate.add_argument("system", choices=["servicenow", "jira"])
+    emulate.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (0 picks a free one)"
+    )
+    emulate.add_argument(
+        "--tls-dir", type=Path, default=_DEFAULT_TLS_DIR, help="folder for the generated CA"
+    )
+    emulate.add_argument("--webhook-url", help="URL that receives a signed webhook on every change")
+    emulate.add_argument(
+        "--webhook-secret-env", help="environment variable holding the webhook secret"
+    )
+    emulate.set_defaults(func=_cmd_emulate)
+
+    demo = commands.add_parser(
+        "demo", help="replay real incidents through ServiceNow and JSM emulators"
+    )
+    demo.add_argument(
+        "--incidents", type=int, default=None, help="incidents to replay (default: the sample)"
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder with the store"
+    )
+    demo.add_argument("--verbose", action="store_true", help="print the daemon's JSON log lines")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the command; return the exit status."""
+    args = _parser().parse_args(argv)
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""`tierbridge demo`: replay real ServiceNow incidents through the daemon into JSM and back.
+
+The demo starts a ServiceNow emulator (L1), a JSM emulator (L2) and the daemon, replays
+incidents from the shipped event log as an L1 agent would make them, lets a scripted L2
+agent answer and resolve the escalated ones, then reads both emulators to check that every
+expected sync happened. It exits 0 only when all checks pass.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tierbridge.core.demo.actors import L1Replay, L2Agent, replay_batches
+from tierbridge.core.demo.dataset import read_histories
+from tierbridge.core.demo.plan import DEFAULT_SAMPLE_SIZE, PlannedIncident, choose_sample
+from tierbridge.core.demo.report import print_summary
+from tierbridge.core.demo.stack import DemoStack
+from tierbridge.core.demo.verify import Outcome, verify
+from tierbridge.core.logs import configure_logging
+from tierbridge.emulators.jira.agent import JiraAgent
+from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
+from tierbridge.emulators.servicenow.agent import ServiceNowAgent
+from tierbridge.emulators.servicenow.emulator import DEFAULT_PASSWORDS
+
+__all__ = ["run_demo", "run_scenario"]
+
+_L1_AGENT = "agent.l1"
+#: Log rows left out of the printed trails; the summary counts them instead.
+_QUIET_ACTIONS = {"no_change", "echo_suppressed"}
+_L2_AGENT = "agent.l2@example.com"
+
+
+def run_demo(*, incidents: int | None = None, keep: bool = False, verbose: bool = False) -> int:
+    """Run the demo in a temporary folder and print its summary; return the exit status."""
+    configure_logging("info" if verbose else "error")
+    workdir = Path(tempfile.mkdtemp(prefix="tierbridge-demo-"))
+    try:
+        started = time.monotonic()
+        outcome, sample, stack_summary = run_scenario(workdir, incidents or DEFAULT_SAMPLE_SIZE)
+        print_summary(sample, outcome, stack_summary, time.monotonic() - started)
+    finally:
+        if keep:
+            print(f"store and certificates kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if not outcome.problems else 1
+
+
+def run_scenario(
+    workdir: Path, size: int
+) -> tuple[Outcome, list[PlannedIncident], dict[str, object]]:
+    """Replay `size` incidents end to end in `workdir`; return the outcome and what the store saw."""
+    stack = DemoStack.start(workdir)
+    snow = ServiceNowAgent(
+        stack.snow.base_url, stack.snow.ca_cert, _L1_AGENT, DEFAULT_PASSWORDS[_L1_AGENT]
+    )
+    jira = JiraAgent(stack.jira.base_url, stack.jira.ca_cert, _L2_AGENT, DEFAULT_TOKENS[_L2_AGENT])
+    try:
+        rule = stack.runtime.config.escalation.to_L2
+        priorities = [str(p) for p in rule.priorities]
+        sample = choose_sample(read_histories(), size, priorities, list(rule.assignment_groups))
+        l1 = L1Replay(snow, stack.snow.state)
+        l2 = L2Agent(jira, stack.runtime.config.connector("jsm").project)  # type: ignore[attr-defined]
+
+        for batch in replay_batches(sample):
+            for planned, index in batch:
+                l1.apply(planned, index)
+            stack.settle()
+
+        resolve = {f"snow:{l1.sys_ids[p.number]}": p.l2_resolves for p in sample if p.escalates}
+        l2.work(resolve)
+        stack.settle()
+
+        outcome = verify(sample, l1, l2, snow, jira)
+        dead = stack.runtime.store.list_events(status="dead", limit=1000)
+        outcome.problems.extend(
+            f"event {e.id} ({e.connector} {e.ticket_id}) failed: {e.last_error}" for e in dead
+        )
+        summary = {
+            "actions": stack.runtime.store.count_actions(),
+            "journal_l1": l1.journal_written,
+            "comments_l2": l2.comments_written,
+            "events": sum(len(p.replay) for p in sample),
+            "trails": _trails(stack, sample, l1),
+        }
+        return outcome, sample, summary
+    finally:
+        snow.close()
+        jira.close()
+        stack.stop()
+
+
+def _trails(stack: DemoStack, sample: list[PlannedIncident], l1: L1Replay) -> dict[str, list[str]]:
+    """The sync log of three tickets: one resolved by L2, one escalated and open, one L1 only."""
+    picks: list[PlannedIncident] = []
+    for wanted in ("resolved", "open", "l1"):
+        for planned in sample:
+            kind = (
+                "l1" if not planned.escalates else ("resolved" if planned.l2_resolves else "open")
+            )
+            if kind == wanted and planned not in picks:
+                picks.append(planned)
+                break
+
+    trails: dict[str, list[str]] = {}
+    for planned in picks:
+        rows = []
+        for link_ticket in _link_tickets(stack, l1.sys_ids[planned.number]):
+            rows.extend(stack.runtime.store.sync_log(ticket=link_ticket, limit=100))
+        rows = [row for row in rows if row.action not in _QUIET_ACTIONS]
+        rows.sort(key=lambda row: (row.at, row.id))
+        trails[planned.number] = [
+            f"{row.at:%H:%M:%S} {row.connector}:{row.ticket_key or row.ticket_id} {row.action}"
+            + (f" -> {row.target_ticket}" if row.target_ticket else "")
+            + (f" [{', '.join(row.fields)}]" if row.fields else "")
+            + (
+                f" ({row.detail})"
+                if row.detail and row.action in ("escalated", "comment_refused")
+                else ""
+            )
+            for row in rows
+        ]
+    return trails
+
+
+def _link_tickets(stack: DemoStack, sys_id: str) -> list[str]:
+    ref = stack.runtime.store.find_ref("snow", sys_id)
+    if ref is None:
+        return [sys_id]
+    return [member.ticket_id for member in stack.runtime.store.refs_of_link(ref.link_id)]

@@ -1,0 +1,107 @@
+"""Copy new journal entries between the linked tickets, once each, visibility kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+
+from tierbridge.core.errors import RejectedError
+
+if TYPE_CHECKING:
+    from tierbridge.core.model import Comment, Ticket
+    from tierbridge.core.runtime import Runtime
+    from tierbridge.core.store import RefRow
+
+__all__ = ["CommentSync", "sync_comments"]
+
+_log = structlog.get_logger(__name__)
+
+
+@dataclass
+class CommentSync:
+    """What one pass copied, and what it refused to copy with the reason."""
+
+    copied: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def authorship_line(comment: Comment, ticket: Ticket) -> str:
+    """The visible first line that keeps who wrote a copied comment, and where."""
+    author = comment.author or "unknown author"
+    return f"[{author} in {ticket.ref}]"
+
+
+def sync_comments(
+    rt: Runtime, ticket: Ticket, source: RefRow, targets: list[RefRow]
+) -> CommentSync:
+    """Copy the source ticket's comments that no earlier pass has seen to every target.
+
+    A comment already in the comment map is an original we copied before, or a copy we made:
+    either way it is skipped, which is what stops comment loops. Internal notes stay
+    internal: a target that rejects an internal note gets nothing, and the refusal is returned.
+    """
+    result = CommentSync()
+    if not targets:
+        return result
+
+    connector = rt.connectors[source.connector]
+    comments = rt.policy.call(lambda: connector.list_comments(source.ticket_id))
+    for comment in comments:
+        if rt.store.find_comment(source.connector, comment.source_id) is not None:
+            continue
+        for target in targets:
+            _copy_one(rt, ticket, source, target, comment, result)
+        rt.store.record_comment(
+            source.link_id, source.connector, comment.source_id, source.connector, comment.source_id
+        )
+    return result
+
+
+def _copy_one(
+    rt: Runtime,
+    ticket: Ticket,
+    source: RefRow,
+    target: RefRow,
+    comment: Comment,
+    result: CommentSync,
+) -> None:
+    correlation = f"comment:{source.connector}:{comment.source_id}:{target.connector}"
+    body = f"{authorship_line(comment, ticket)}\n{comment.body}"
+    earlier = rt.store.get_write(correlation)
+    if earlier is not None and earlier.status == "done":
+        return
+
+    target_connector = rt.connectors[target.connector]
+    copy_id = _find_earlier_copy(rt, target, body) if earlier is not None else None
+    if copy_id is None:
+        rt.store.reserve_write(source.link_id, target.connector, "comment", correlation, rt.clock())
+        try:
+            posted = target_connector.add_comment(target.ticket_id, body, public=comment.public)
+        except RejectedError as exc:
+            result.refused.append((comment.source_id, str(exc)))
+            _log.warning(
+                "comment_refused",
+                target=target.connector,
+                comment=comment.source_id,
+                error=str(exc),
+            )
+            rt.store.complete_write(correlation, "", rt.clock())
+            return
+        copy_id = posted.source_id
+
+    rt.store.complete_write(correlation, copy_id, rt.clock())
+    rt.store.record_comment(
+        source.link_id, target.connector, copy_id, source.connector, comment.source_id
+    )
+    result.copied.append((comment.source_id, target.connector))
+
+
+def _find_earlier_copy(rt: Runtime, target: RefRow, body: str) -> str | None:
+    """Search the target for a copy an unconfirmed earlier attempt may have posted."""
+    connector = rt.connectors[target.connector]
+    for existing in rt.policy.call(lambda: connector.list_comments(target.ticket_id)):
+        if existing.body.strip() == body.strip():
+            return existing.source_id
+    return None

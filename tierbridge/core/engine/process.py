@@ -1,0 +1,302 @@
+"""Handle one inbox event: read, map, diff, escalate, write to the linked tickets, log.
+
+This is the engine's unit of work. It takes the event's row and a `Runtime`, and it ends by
+marking the event done, due for a retry, or dead (parked in the dead-letter queue). One
+ticket's failure never raises out of `handle_event`, so it never blocks another ticket.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from tierbridge.core.engine.comments import sync_comments
+from tierbridge.core.engine.fields import CREATE_FIELDS, changed_fields, fields_for_direction
+from tierbridge.core.engine.writes import create_counterpart, push_fields
+from tierbridge.core.errors import (
+    ConfigError,
+    NotFoundError,
+    PermanentError,
+    RetryableError,
+    ThrottledError,
+)
+from tierbridge.core.escalation import decide_escalation
+from tierbridge.core.model import Ticket, Tier
+from tierbridge.core.retry import event_backoff
+from tierbridge.core.store import SyncLogEntry
+
+if TYPE_CHECKING:
+    from tierbridge.core.connector import NativeRecord
+    from tierbridge.core.runtime import Runtime
+    from tierbridge.core.store import InboxRow, RefRow
+
+__all__ = ["MAX_EVENT_ATTEMPTS", "handle_event"]
+
+_log = structlog.get_logger(__name__)
+
+#: Attempts before a transiently failing event is parked in the dead-letter queue.
+MAX_EVENT_ATTEMPTS = 8
+
+
+@dataclass
+class _Pass:
+    """What one pass over an event did, for the sync log."""
+
+    event: InboxRow
+    started: float
+    ticket_key: str | None = None
+    link_id: int | None = None
+    actions: list[SyncLogEntry] = field(default_factory=list)
+
+
+def handle_event(rt: Runtime, event: InboxRow) -> None:
+    """Process one claimed inbox event and settle it in the store."""
+    run = _Pass(event=event, started=time.monotonic())
+    with structlog.contextvars.bound_contextvars(
+        event_id=event.id, connector=event.connector, ticket=event.ticket_id
+    ):
+        try:
+            _process(rt, run)
+        except RetryableError as exc:
+            _settle_retryable(rt, run, exc)
+        except NotFoundError as exc:
+            _settle_dead(rt, run, exc, action="not_found")
+        except (PermanentError, ConfigError) as exc:
+            _settle_dead(rt, run, exc, action="dead_lettered")
+        except Exception as exc:  # a bug must park one ticket, never stop the worker
+            _log.exception("event_failed_unexpectedly", error=repr(exc))
+            _settle_dead(rt, run, exc, action="dead_lettered")
+        else:
+            rt.store.complete_event(event.id)
+            _flush_log(rt, run)
+
+
+def _process(rt: Runtime, run: _Pass) -> None:
+    event = run.event
+    connector = rt.connectors.get(event.connector)
+    if connector is None:
+        msg = f"connector {event.connector!r} is no longer in the config; restore it or drop the event"
+        raise ConfigError(msg)
+
+    record = _read(rt, event)
+    ticket = rt.mappers[event.connector].to_ticket(record)
+    run.ticket_key = record.key
+    snapshot = rt.store.get_snapshot(event.connector, record.id)
+    if snapshot is not None and snapshot.version is not None and record.version < snapshot.version:
+        _note(
+            run, "stale_skipped", "skipped", detail=f"version {record.version} < {snapshot.version}"
+        )
+        return
+
+    source = _ensure_ref(rt, run, record, ticket)
+    if source is None:
+        rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
+        return
+
+    changed = changed_fields(ticket, snapshot.data if snapshot else None)
+    _escalate_if_due(rt, run, ticket, source)
+    targets = [ref for ref in rt.store.refs_of_link(source.link_id) if ref.id != source.id]
+    _cross_reference(rt, run, ticket, source, targets)
+    wrote = _push_changes(rt, run, ticket, source, targets, changed)
+    copied = _sync_comments(rt, run, ticket, source, targets)
+    rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
+
+    if not wrote and not copied and not run.actions:
+        own = record.updated_by is not None and record.updated_by == _integration_user(
+            rt, event.connector
+        )
+        if not targets:
+            _note(
+                run,
+                "tracked",
+                "skipped",
+                fields=sorted(changed),
+                detail="no linked ticket to write to",
+            )
+        else:
+            _note(run, "echo_suppressed" if own else "no_change", "skipped", fields=sorted(changed))
+
+
+def _read(rt: Runtime, event: InboxRow) -> NativeRecord:
+    connector = rt.connectors[event.connector]
+    return rt.policy.call(lambda: connector.get_record(event.ticket_id))
+
+
+def _integration_user(rt: Runtime, name: str) -> str | None:
+    return rt.config.connectors[name].integration_user
+
+
+def _ensure_ref(rt: Runtime, run: _Pass, record: NativeRecord, ticket: Ticket) -> RefRow | None:
+    """Return the ticket's ref, linking a ticket seen for the first time to its tier."""
+    ref = rt.store.find_ref(run.event.connector, record.id)
+    if ref is None:
+        tier = rt.tier_of(run.event.connector)
+        if tier is None:
+            _note(run, "no_tier", "skipped", detail="connector serves no tier in the config")
+            return None
+        ref = _adopt_counterpart(rt, run, record, ticket, tier) or rt.store.create_link(
+            run.event.connector, record.id, record.key, tier.value
+        )
+    elif record.key and record.key != ref.ticket_key:
+        rt.store.update_ref_key(run.event.connector, record.id, record.key)
+    run.link_id = ref.link_id
+    return ref
+
+
+def _adopt_counterpart(
+    rt: Runtime, run: _Pass, record: NativeRecord, ticket: Ticket, tier: Tier
+) -> RefRow | None:
+    """Link a ticket this daemon created but never recorded (a crash or failure after the
+    create) to its source, found through the correlation key the create wrote on it."""
+    connector, _, source_id = (ticket.correlation_id or "").partition(":")
+    if not source_id or connector not in rt.connectors:
+        return None
+    source = rt.store.find_ref(connector, source_id)
+    if source is None:
+        return None
+    ref = rt.store.add_ref(source.link_id, run.event.connector, record.id, record.key, tier.value)
+    _note(run, "adopted", "ok", target=source, detail=f"correlation key {ticket.correlation_id}")
+    return ref
+
+
+def _escalate_if_due(rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow) -> None:
+    rule = rt.config.escalation.to_L2
+    linked = {Tier(ref.tier) for ref in rt.store.refs_of_link(source.link_id)}
+    decision = decide_escalation(
+        ticket,
+        Tier(source.tier),
+        linked_tiers=linked,
+        priorities=[str(p) for p in rule.priorities],
+        assignment_groups=list(rule.assignment_groups),
+    )
+    if decision is None:
+        return
+
+    created = create_counterpart(rt, ticket, source, decision.target)
+    sent = sorted(CREATE_FIELDS & ticket.present_fields())
+    _note(run, "escalated", "ok", target=created, detail=decision.reason, fields=sent)
+
+
+def _cross_reference(
+    rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow, targets: list[RefRow]
+) -> None:
+    """Store the higher tier's key on a lower-tier ticket (ServiceNow `correlation_id`, say)."""
+    mapper = rt.mappers[source.connector]
+    if not mapper.maps("correlation_id"):
+        return
+    upper = [ref for ref in targets if _rank(ref.tier) > _rank(source.tier)]
+    if not upper or not upper[0].ticket_key or ticket.correlation_id == upper[0].ticket_key:
+        return
+
+    stamped = ticket.model_copy(update={"correlation_id": upper[0].ticket_key})
+    native = mapper.to_native(stamped, {"correlation_id"})
+    connector = rt.connectors[source.connector]
+    rt.policy.call(lambda: connector.update_record(source.ticket_id, native))
+    ticket.correlation_id = upper[0].ticket_key
+    _note(run, "cross_referenced", "ok", target=upper[0], fields=["correlation_id"])
+
+
+def _push_changes(
+    rt: Runtime,
+    run: _Pass,
+    ticket: Ticket,
+    source: RefRow,
+    targets: list[RefRow],
+    changed: set[str],
+) -> bool:
+    wrote = False
+    for target in targets:
+        allowed = changed & fields_for_direction(source.tier, target.tier)
+        if not allowed:
+            continue
+        written, _record = push_fields(rt, ticket, target, allowed)
+        if written:
+            wrote = True
+            _note(run, "updated", "ok", target=target, fields=sorted(written))
+    return wrote
+
+
+def _sync_comments(
+    rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow, targets: list[RefRow]
+) -> bool:
+    result = sync_comments(rt, ticket, source, targets)
+    for comment_id, target_connector in result.copied:
+        _note(run, "commented", "ok", detail=f"comment {comment_id} copied to {target_connector}")
+    for comment_id, reason in result.refused:
+        _note(run, "comment_refused", "skipped", detail=f"comment {comment_id}: {reason}")
+    return bool(result.copied)
+
+
+def _rank(tier: str) -> int:
+    return ["L1", "L2", "L3"].index(tier)
+
+
+def _note(
+    run: _Pass,
+    action: str,
+    outcome: str,
+    *,
+    target: RefRow | None = None,
+    fields: list[str] | None = None,
+    detail: str | None = None,
+    error: str | None = None,
+) -> None:
+    run.actions.append(
+        SyncLogEntry(
+            at=None,
+            event_id=run.event.id,
+            link_id=run.link_id,
+            connector=run.event.connector,
+            ticket_id=run.event.ticket_id,
+            ticket_key=run.ticket_key,
+            action=action,
+            target_connector=target.connector if target else None,
+            target_ticket=(target.ticket_key or target.ticket_id) if target else None,
+            fields=fields or [],
+            outcome=outcome,
+            attempt=run.event.attempts,
+            duration_ms=None,
+            error=error,
+            detail=detail,
+        )
+    )
+
+
+def _flush_log(rt: Runtime, run: _Pass) -> None:
+    duration_ms = round((time.monotonic() - run.started) * 1000, 2)
+    now = rt.clock()
+    for entry in run.actions:
+        entry.at = now
+        entry.duration_ms = duration_ms
+        rt.store.log(entry)
+        _log.info(
+            "sync",
+            action=entry.action,
+            outcome=entry.outcome,
+            ticket_key=entry.ticket_key,
+            target=entry.target_ticket,
+            fields=entry.fields,
+            duration_ms=duration_ms,
+        )
+
+
+def _settle_retryable(rt: Runtime, run: _Pass, exc: RetryableError) -> None:
+    attempts = run.event.attempts
+    if attempts >= MAX_EVENT_ATTEMPTS:
+        _settle_dead(rt, run, exc, action="dead_lettered")
+        return
+    retry_after = exc.retry_after if isinstance(exc, ThrottledError) else None
+    wait = event_backoff(attempts, retry_after)
+    rt.store.retry_event(run.event.id, str(exc), rt.clock() + timedelta(seconds=wait))
+    _note(run, "retry", "failed", error=str(exc), detail=f"next attempt in {wait:.1f} s")
+    _flush_log(rt, run)
+
+
+def _settle_dead(rt: Runtime, run: _Pass, exc: Exception, *, action: str) -> None:
+    rt.store.dead_event(run.event.id, str(exc))
+    _note(run, action, "failed", error=str(exc))
+    _flush_log(rt, run)

@@ -1,0 +1,43 @@
+"""Prometheus metrics of the daemon, on one registry served at `/metrics`."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    """The daemon's counters and gauges; one instance per process (or per test)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.webhooks = Counter(
+            "tierbridge_webhooks_total",
+            "Webhook requests by connector and result.",
+            ["connector", "result"],
+            registry=self.registry,
+        )
+        self.events = Counter(
+            "tierbridge_events_total",
+            "Inbox events settled, by connector and outcome (done, retry, dead).",
+            ["connector", "outcome"],
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "tierbridge_queue_depth",
+            "Inbox events waiting to be processed.",
+            registry=self.registry,
+        )
+        self.event_seconds = Histogram(
+            "tierbridge_event_seconds",
+            "Time to process one inbox event.",
+            ["connector"],
+            registry=self.registry,
+        )
+        self.polls = Counter(
+            "tierbridge_polls_total",
+            "Polls by connector and result.",
+            ["connector", "result"],
+            registry=self.registry,
+        )
