@@ -1,8 +1,11 @@
-"""The `tierbridge` command line: run, validate, emulate, demo."""
+"""The `tierbridge` command line: run, validate, emulate, demo, plus the modules in
+`tierbridge.core.commands`, each of which adds its own subcommands through `register()`."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,7 +112,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--verbose", action="store_true", help="print the daemon's JSON log lines")
     demo.set_defaults(func=_cmd_demo)
+
+    _register_command_modules(commands)
     return parser
+
+
+def _register_command_modules(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """Let each module of `tierbridge.core.commands` add its subcommands."""
+    import tierbridge.core.commands as package
+
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        module.register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
