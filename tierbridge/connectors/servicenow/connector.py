@@ -12,11 +12,7 @@ from tierbridge.connectors.servicenow import webhooks
 from tierbridge.connectors.servicenow.client import Page, TableClient
 from tierbridge.connectors.servicenow.paging import read_all_pages
 from tierbridge.connectors.servicenow.records import (
-    GROUP_FIELDS,
     JOURNAL_FIELDS,
-    READ_FIELDS,
-    USER_FIELDS,
-    WRITABLE_FIELDS,
     format_datetime,
     parse_datetime,
     reference_ids,
@@ -25,6 +21,7 @@ from tierbridge.connectors.servicenow.records import (
 )
 from tierbridge.connectors.servicenow.references import ReferenceCache
 from tierbridge.connectors.servicenow.settings import ServiceNowSettings
+from tierbridge.connectors.servicenow.tables import PROFILES
 from tierbridge.core.connector import Connector, IntakeEvent, NativeRecord
 from tierbridge.core.connector_settings import BasicAuth
 from tierbridge.core.errors import (
@@ -56,6 +53,8 @@ class ServiceNowConnector(Connector):
         super().__init__(name)
         self.settings = settings
         self.table = settings.table
+        self._profile = PROFILES[settings.table]
+        self._read_fields = self._profile.read_fields
         self._client = TableClient(settings, name)
         self._refs = ReferenceCache(self._client)
         auth = settings.auth
@@ -81,13 +80,16 @@ class ServiceNowConnector(Connector):
     # -- reads ----------------------------------------------------------------------------
 
     def _natives(self, rows: Sequence[Mapping[str, str]], operation: str) -> list[NativeRecord]:
-        users, groups = reference_ids(rows)
+        users, groups = reference_ids(rows, self._profile)
         self._refs.prefetch(users, groups, operation=operation)
         records = []
         for row in rows:
             try:
                 record = to_native(
-                    row, user_email=self._refs.user_email, group_name=self._refs.group_name
+                    row,
+                    user_email=self._refs.user_email,
+                    group_name=self._refs.group_name,
+                    profile=self._profile,
                 )
             except ValueError as exc:
                 msg = f"unreadable record ({exc}); check the field ACLs of the integration user"
@@ -105,7 +107,7 @@ class ServiceNowConnector(Connector):
             return self._client.page(
                 self.table,
                 query,
-                READ_FIELDS,
+                self._read_fields,
                 operation="changed_since",
                 limit=limit,
                 offset=offset,
@@ -128,7 +130,7 @@ class ServiceNowConnector(Connector):
         yield from self._natives(batch, "changed_since")
 
     def get_record(self, ticket_id: str) -> NativeRecord:
-        row = self._client.get(self.table, ticket_id, READ_FIELDS, operation="get_record")
+        row = self._client.get(self.table, ticket_id, self._read_fields, operation="get_record")
         if row is None:
             msg = "record not found; check the sys_id"
             raise NotFoundError(
@@ -156,7 +158,7 @@ class ServiceNowConnector(Connector):
         rows = self._client.query(
             self.table,
             f"correlation_id={correlation_id}",
-            READ_FIELDS,
+            self._read_fields,
             operation="find_by_correlation",
             order_by="sys_created_on",
         )
@@ -167,20 +169,21 @@ class ServiceNowConnector(Connector):
     # -- writes ---------------------------------------------------------------------------
 
     def _write_values(self, fields: Mapping[str, Any], operation: str) -> dict[str, str]:
-        unknown = sorted(set(fields) - set(WRITABLE_FIELDS) - {"priority"})
+        writable_fields = self._profile.writable_fields
+        unknown = sorted(set(fields) - set(writable_fields) - set(self._profile.derived_fields))
         if unknown:
-            writable = ", ".join(WRITABLE_FIELDS)
+            writable = ", ".join(writable_fields)
             msg = f"fields {unknown} are not written by this connector; writable: {writable}"
             raise RejectedError(msg, connector=self.name, operation=operation, record=self.table)
 
         values: dict[str, str] = {}
-        for name in WRITABLE_FIELDS:
+        for name in writable_fields:
             if name not in fields:
                 continue
             value = "" if fields[name] is None else str(fields[name])
-            if value and name in USER_FIELDS:
+            if value and name in self._profile.user_fields:
                 value = self._refs.user_id(value, field=name, operation=operation)
-            elif value and name in GROUP_FIELDS:
+            elif value and name in self._profile.group_fields:
                 value = self._refs.group_id(value, field=name, operation=operation)
             values[name] = value
         return values
@@ -194,14 +197,14 @@ class ServiceNowConnector(Connector):
     def update_record(self, ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
         values = self._write_values(fields, "update_record")
         row = self._client.update(
-            self.table, ticket_id, values, READ_FIELDS, operation="update_record"
+            self.table, ticket_id, values, self._read_fields, operation="update_record"
         )
         return self._natives([row], "update_record")[0]
 
     def add_comment(self, ticket_id: str, body: str, *, public: bool) -> Comment:
         element = _JOURNAL_ELEMENTS[public]
         row = self._client.update(
-            self.table, ticket_id, {element: body}, READ_FIELDS, operation="add_comment"
+            self.table, ticket_id, {element: body}, self._read_fields, operation="add_comment"
         )
         return self._find_new_entry(ticket_id, element, body, row.get("sys_updated_on", ""))
 

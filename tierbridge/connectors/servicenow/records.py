@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from tierbridge.connectors.servicenow.tables import INCIDENT, TableProfile
 from tierbridge.core.connector import NativeRecord
 from tierbridge.core.model import Comment, utc
 
@@ -24,41 +25,12 @@ __all__ = [
     "version_of",
 ]
 
-#: Fields handed to the mapping, by their ServiceNow names.
-NATIVE_FIELDS = (
-    "short_description",
-    "description",
-    "state",
-    "impact",
-    "urgency",
-    "priority",
-    "category",
-    "subcategory",
-    "assignment_group",
-    "assigned_to",
-    "caller_id",
-    "close_code",
-    "close_notes",
-    "correlation_id",
-    "correlation_display",
-    "hold_reason",
-)
-#: References read as the user's e-mail address.
-USER_FIELDS = ("assigned_to", "caller_id")
-#: References read as the group's name.
-GROUP_FIELDS = ("assignment_group",)
-#: `priority` is derived from impact and urgency, so it is read but never written.
-WRITABLE_FIELDS = tuple(name for name in NATIVE_FIELDS if name != "priority")
-#: Fields every read requests (`sysparm_fields`).
-READ_FIELDS = (
-    "sys_id",
-    "number",
-    "sys_mod_count",
-    "sys_created_on",
-    "sys_updated_on",
-    "sys_updated_by",
-    *NATIVE_FIELDS,
-)
+#: The incident table's field lists, kept as module names for callers that predate CSM.
+NATIVE_FIELDS = INCIDENT.native_fields
+USER_FIELDS = INCIDENT.user_fields
+GROUP_FIELDS = INCIDENT.group_fields
+WRITABLE_FIELDS = INCIDENT.writable_fields
+READ_FIELDS = INCIDENT.read_fields
 JOURNAL_FIELDS = ("sys_id", "element", "value", "sys_created_on", "sys_created_by")
 
 _FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -81,13 +53,15 @@ def version_of(mod_count: str) -> str:
     return f"{int(mod_count or '0'):010d}"
 
 
-def reference_ids(rows: Iterable[Mapping[str, str]]) -> tuple[set[str], set[str]]:
+def reference_ids(
+    rows: Iterable[Mapping[str, str]], profile: TableProfile = INCIDENT
+) -> tuple[set[str], set[str]]:
     """Collect the user and group sys_ids that rows refer to, for one batched lookup."""
     users: set[str] = set()
     groups: set[str] = set()
     for row in rows:
-        users.update(row[name] for name in USER_FIELDS if row.get(name))
-        groups.update(row[name] for name in GROUP_FIELDS if row.get(name))
+        users.update(row[name] for name in profile.user_fields if row.get(name))
+        groups.update(row[name] for name in profile.group_fields if row.get(name))
     return users, groups
 
 
@@ -96,17 +70,18 @@ def to_native(
     *,
     user_email: Callable[[str], str | None],
     group_name: Callable[[str], str | None],
+    profile: TableProfile = INCIDENT,
 ) -> NativeRecord:
     """Build a NativeRecord from a value-mode row; references become e-mails and group names.
 
     Raises ValueError if sys_updated_on is empty or a date is not `YYYY-MM-DD HH:MM:SS`.
     """
     fields: dict[str, Any] = {}
-    for name in NATIVE_FIELDS:
+    for name in profile.native_fields:
         value = row.get(name, "")
-        if value and name in USER_FIELDS:
+        if value and name in profile.user_fields:
             fields[name] = user_email(value)
-        elif value and name in GROUP_FIELDS:
+        elif value and name in profile.group_fields:
             fields[name] = group_name(value)
         else:
             fields[name] = value or None

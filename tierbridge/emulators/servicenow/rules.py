@@ -12,7 +12,7 @@ from collections.abc import MutableMapping
 
 from tierbridge.emulators.servicenow.envelope import api_error
 
-__all__ = ["PRIORITY_MATRIX", "apply_incident_rules", "derive_priority"]
+__all__ = ["PRIORITY_MATRIX", "apply_case_rules", "apply_incident_rules", "derive_priority"]
 
 #: Priority Lookup Rules of the base system: (impact, urgency) -> priority.
 PRIORITY_MATRIX: dict[tuple[str, str], str] = {
@@ -79,6 +79,53 @@ def apply_incident_rules(
         record["closed_at"] = now
         record["closed_by"] = user_id
     if previous_state in _INACTIVE_STATES and state not in _INACTIVE_STATES:
+        record["resolved_at"] = ""
+        record["resolved_by"] = ""
+        record["reopen_count"] = str(int(record.get("reopen_count") or "0") + 1)
+
+
+CASE_RESOLVED = "6"
+CASE_CLOSED = "3"
+CASE_CANCELLED = "7"
+_CASE_INACTIVE = frozenset({CASE_RESOLVED, CASE_CLOSED, CASE_CANCELLED})
+
+
+def apply_case_rules(
+    record: MutableMapping[str, str], previous_state: str | None, *, user_id: str, now: str
+) -> None:
+    """Set `active` and the closure stamps of a CSM case, and require a resolution to resolve.
+
+    NOTE: resolving through the case form asks for a resolution code and notes; whether a
+    Table API write without them is refused depends on the instance's policies. The emulator
+    refuses it, as the incident data policy does.
+    """
+    state = record.get("state") or "1"
+    record["state"] = state
+    record["active"] = "false" if state in _CASE_INACTIVE else "true"
+    if state == CASE_RESOLVED:
+        missing = [
+            label
+            for name, label in (
+                ("resolution_code", "Resolution code"),
+                ("close_notes", "Resolution notes"),
+            )
+            if not record.get(name)
+        ]
+        if missing:
+            detail = "Data Policy Exception: \n\tThe following fields are mandatory: " + ", ".join(
+                missing
+            )
+            raise api_error(403, "Operation Failed", detail + "\n")
+
+    if state == previous_state:
+        return
+    if state in (CASE_RESOLVED, CASE_CLOSED) and not record.get("resolved_at"):
+        record["resolved_at"] = now
+        record["resolved_by"] = user_id
+    if state == CASE_CLOSED:
+        record["closed_at"] = now
+        record["closed_by"] = user_id
+    if previous_state in _CASE_INACTIVE and state not in _CASE_INACTIVE:
         record["resolved_at"] = ""
         record["resolved_by"] = ""
         record["reopen_count"] = str(int(record.get("reopen_count") or "0") + 1)

@@ -110,6 +110,31 @@ def _task_fields() -> dict[str, FieldDef]:
     }
 
 
+def _case_fields() -> dict[str, FieldDef]:
+    """Fields of the Customer Service Management case table (`sn_customerservice_case`).
+
+    On instances `contact` refers to customer_contact, which extends sys_user; the emulator
+    keeps contacts in sys_user. Priority is chosen directly on cases, not derived.
+    """
+    fields = _task_fields()
+    for incident_only in (
+        "caller_id",
+        "impact",
+        "urgency",
+        "incident_state",
+        "hold_reason",
+        "close_code",
+        "parent_incident",
+        "problem_id",
+    ):
+        del fields[incident_only]
+    fields["priority"] = _CHOICE
+    fields["contact"] = _USER
+    fields["account"] = FieldDef(FieldType.REFERENCE, reference="customer_account")
+    fields["resolution_code"] = _CHOICE
+    return fields
+
+
 TABLES: dict[str, TableDef] = {
     "incident": TableDef(
         name="incident",
@@ -117,6 +142,13 @@ TABLES: dict[str, TableDef] = {
         display_field="number",
         number_prefix="INC",
         defaults={"state": "1", "impact": "3", "urgency": "3", "reopen_count": "0"},
+    ),
+    "sn_customerservice_case": TableDef(
+        name="sn_customerservice_case",
+        fields=_case_fields(),
+        display_field="number",
+        number_prefix="CS",
+        defaults={"state": "1", "priority": "4", "reopen_count": "0"},
     ),
     "sys_user": TableDef(
         name="sys_user",
@@ -214,6 +246,30 @@ CHOICES: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
             "Solution provided",
             "Workaround provided",
             "User error",
+        )
+    ),
+    # Base CSM case states; instances often add their own between these.
+    ("sn_customerservice_case", "state"): (
+        ("1", "New"),
+        ("10", "Open"),
+        ("18", "Awaiting Info"),
+        ("6", "Resolved"),
+        ("3", "Closed"),
+        ("7", "Cancelled"),
+    ),
+    ("sn_customerservice_case", "priority"): (
+        ("1", "1 - Critical"),
+        ("2", "2 - High"),
+        ("3", "3 - Moderate"),
+        ("4", "4 - Low"),
+    ),
+    ("sn_customerservice_case", "resolution_code"): tuple(
+        (code, code)
+        for code in (
+            "Solved (Permanently)",
+            "Solved (Work Around)",
+            "Not Solved",
+            "Closed by Caller",
         )
     ),
     ("incident", "category"): (

@@ -59,7 +59,7 @@ class BusinessRule:
         *,
         url: str | None,
         secret: str | None,
-        tables: tuple[str, ...] = ("incident",),
+        tables: tuple[str, ...] = ("incident", "sn_customerservice_case"),
     ) -> None:
         self.secret = secret
         self.sender = WebhookSender(self.signature_headers, url=url)

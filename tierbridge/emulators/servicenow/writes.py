@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tierbridge.emulators.servicenow.rules import apply_incident_rules
+from tierbridge.emulators.servicenow.rules import apply_case_rules, apply_incident_rules
 from tierbridge.emulators.servicenow.schema import CHOICES, TABLES, FieldDef, FieldType, TableDef
 
 if TYPE_CHECKING:
@@ -36,7 +36,10 @@ _SYSTEM_FIELDS = frozenset(
 )
 
 #: Business rules per table: (record, previous state, acting user's sys_id, now).
-_RULES: dict[str, Callable[..., None]] = {"incident": apply_incident_rules}
+_RULES: dict[str, Callable[..., None]] = {
+    "incident": apply_incident_rules,
+    "sn_customerservice_case": apply_case_rules,
+}
 
 
 def user_zone(state: ServiceNowState, user: str) -> ZoneInfo:
