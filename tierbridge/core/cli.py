@@ -133,6 +133,10 @@ def _register_command_modules(
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the command; return the exit status."""
     args = _parser().parse_args(argv)
+    from tierbridge.core.logs import configure_logging
+
+    # Commands print their results on stdout; log lines go to stderr, warnings and up.
+    configure_logging("warning")
     status: int = args.func(args)
     return status
 

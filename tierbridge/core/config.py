@@ -34,6 +34,7 @@ from tierbridge.core.connector_settings import ConnectorSettings
 from tierbridge.core.errors import ConfigError, ConfigIssue
 from tierbridge.core.mapping import MappingSpec, load_mapping
 from tierbridge.core.model import Priority, Tier
+from tierbridge.core.sync_settings import SyncSettings
 from tierbridge.core.yamlfile import (
     Locator,
     issues_from_validation_error,
@@ -119,6 +120,7 @@ class AppConfig(_Frozen):
     connectors: dict[str, SerializeAsAny[ConnectorSettings]]
     tiers: dict[Tier, TierSettings]
     escalation: EscalationSettings = EscalationSettings()
+    sync: SyncSettings = SyncSettings()
     logging: LoggingSettings = LoggingSettings()
 
     _mappings: dict[str, MappingSpec] = PrivateAttr(default_factory=dict)
@@ -166,6 +168,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "store": StoreSettings,
     "server": ServerSettings,
     "escalation": EscalationSettings,
+    "sync": SyncSettings,
     "logging": LoggingSettings,
 }
 _REQUIRED = ("connectors", "tiers")

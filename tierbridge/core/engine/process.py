@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import structlog
 
 from tierbridge.core.engine.comments import sync_comments
-from tierbridge.core.engine.fields import CREATE_FIELDS, changed_fields, fields_for_direction
-from tierbridge.core.engine.writes import create_counterpart, push_fields
+from tierbridge.core.engine.fields import changed_fields
+from tierbridge.core.engine.merge import copyable_fields, describe_conflicts, settle_conflicts
+from tierbridge.core.engine.writes import create_counterpart, create_fields, push_fields
 from tierbridge.core.errors import (
     ConfigError,
     NotFoundError,
@@ -177,7 +178,7 @@ def _escalate_if_due(rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow) ->
         return
 
     created = create_counterpart(rt, ticket, source, decision.target)
-    sent = sorted(CREATE_FIELDS & ticket.present_fields())
+    sent = sorted(create_fields(rt, source.tier, decision.target) & ticket.present_fields())
     _note(run, "escalated", "ok", target=created, detail=decision.reason, fields=sent)
 
 
@@ -209,8 +210,20 @@ def _push_changes(
     changed: set[str],
 ) -> bool:
     wrote = False
+    ownership = rt.config.sync.ownership
     for target in targets:
-        allowed = changed & fields_for_direction(source.tier, target.tier)
+        allowed = changed & copyable_fields(ownership, source.tier, target.tier)
+        allowed, conflicts = settle_conflicts(rt, ticket, target, allowed)
+        if conflicts:
+            held = any(conflict.winner != "source" for conflict in conflicts)
+            _note(
+                run,
+                "conflict",
+                "skipped" if held else "ok",
+                target=target,
+                fields=[conflict.field for conflict in conflicts],
+                detail=describe_conflicts(conflicts),
+            )
         if not allowed:
             continue
         written, _record = push_fields(rt, ticket, target, allowed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tierbridge.core.engine.fields import CREATE_FIELDS, differs_from
+from tierbridge.core.engine.fields import copyable_fields, differs_from
 from tierbridge.core.errors import RejectedError
 from tierbridge.core.model import Status, Ticket, Tier
 
@@ -13,9 +13,19 @@ if TYPE_CHECKING:
     from tierbridge.core.runtime import Runtime
     from tierbridge.core.store import RefRow
 
-__all__ = ["create_counterpart", "push_fields"]
+__all__ = ["create_counterpart", "create_fields", "push_fields"]
 
 _FINAL_STATUSES = {Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELED.value}
+
+
+#: A counterpart starts in its own system's initial state, unresolved.
+_NOT_ON_CREATE = frozenset({"status", "resolution_code", "resolution_notes"})
+
+
+def create_fields(rt: Runtime, source_tier: str, target_tier: Tier) -> frozenset[str]:
+    """Return the fields copied when a counterpart is created in `target_tier`."""
+    ownership = rt.config.sync.ownership
+    return copyable_fields(ownership, source_tier, target_tier.value) - _NOT_ON_CREATE
 
 
 def correlation_key(source: RefRow) -> str:
@@ -43,7 +53,8 @@ def create_counterpart(rt: Runtime, ticket: Ticket, source: RefRow, target_tier:
     record = _adopt_earlier_create(rt, target_name, correlation)
     if record is None:
         rt.store.reserve_write(source.link_id, target_name, "create", correlation, rt.clock())
-        fields = mapper.to_native(ticket, CREATE_FIELDS & ticket.present_fields())
+        names = create_fields(rt, source.tier, target_tier) & ticket.present_fields()
+        fields = mapper.to_native(ticket, names)
         record = target.create_record(fields, correlation)
 
     rt.store.complete_write(correlation, record.id, rt.clock())

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from tierbridge.core.errors import StoreError
 from tierbridge.core.store._base import StoreBase, to_row
 from tierbridge.core.store.rows import InboxRow
-from tierbridge.core.store.tables import InboxEvent, utcnow
+from tierbridge.core.store.tables import InboxEvent, Ref, SyncLog, utcnow
 
 __all__ = ["InboxStore"]
 
@@ -160,6 +160,17 @@ class InboxStore(StoreBase):
         with self._read() as session:
             return int(session.scalar(query) or 0)
 
+    def has_unfinished_events(self, connector: str, ticket_id: str) -> bool:
+        """Say whether a ticket has events waiting or running: changes not yet synced."""
+        query = select(func.count()).select_from(InboxEvent)
+        query = query.where(
+            InboxEvent.connector == connector,
+            InboxEvent.ticket_id == ticket_id,
+            InboxEvent.status.in_(UNFINISHED),
+        )
+        with self._read() as session:
+            return int(session.scalar(query) or 0) > 0
+
     def oldest_pending_received_at(self) -> datetime | None:
         """Return when the oldest unfinished event arrived, or None if all are finished."""
         query = select(func.min(InboxEvent.received_at))
@@ -181,3 +192,63 @@ class InboxStore(StoreBase):
         with self._read() as session:
             event = session.get(InboxEvent, event_id)
             return to_row(InboxRow, event) if event is not None else None
+
+    # -- dead-letter queue --------------------------------------------------------------
+
+    def requeue_dead_events(self, now: datetime, event_id: int | None = None) -> list[int]:
+        """Return dead events to pending, due at `now` with no attempts; return their ids.
+
+        Only the event `event_id` is requeued when it is given, and only if it is dead. The
+        last error stays on the row until the next outcome replaces it.
+        """
+        statement = (
+            update(InboxEvent)
+            .where(InboxEvent.status == "dead")
+            .values(
+                status="pending",
+                attempts=0,
+                available_at=now,
+                lease_until=None,
+                finished_at=None,
+            )
+            .returning(InboxEvent.id)
+        )
+        if event_id is not None:
+            statement = statement.where(InboxEvent.id == event_id)
+        with self._write() as session:
+            return sorted(session.scalars(statement))
+
+    def drop_dead_event(self, event_id: int, now: datetime) -> InboxRow | None:
+        """Delete a dead event and log a `dropped` sync log row for it, in one transaction.
+
+        The sync log row keeps the audit trail: the event id, ticket, attempts, delivery id
+        and last error. The payload is not kept. Returns the deleted event, or None if no
+        dead event has that id.
+        """
+        with self._write() as session:
+            event = session.get(InboxEvent, event_id)
+            if event is None or event.status != "dead":
+                return None
+            dropped = to_row(InboxRow, event)
+            link_id = session.scalar(
+                select(Ref.link_id).where(
+                    Ref.connector == event.connector, Ref.ticket_id == event.ticket_id
+                )
+            )
+            session.add(
+                SyncLog(
+                    at=now,
+                    event_id=event.id,
+                    link_id=link_id,
+                    connector=event.connector,
+                    ticket_id=event.ticket_id,
+                    action="dropped",
+                    fields=[],
+                    outcome="skipped",
+                    attempt=event.attempts,
+                    error=event.last_error,
+                    detail=f"dead {event.kind} event, delivery {event.delivery_id}, dropped by an operator",
+                )
+            )
+            session.delete(event)
+            return dropped

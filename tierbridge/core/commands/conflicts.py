@@ -1,0 +1,64 @@
+"""`tierbridge conflicts`: list the fields both sides changed before the daemon synced them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "conflicts", help="list sync conflicts: fields changed on both sides since the last sync"
+    )
+    parser.add_argument("--config", type=Path, required=True, help="path of the YAML config file")
+    parser.add_argument("--ticket", help="only this ticket (id or key, on either side)")
+    parser.add_argument(
+        "--held", action="store_true", help="only conflicts left for a person to settle"
+    )
+    parser.add_argument("--limit", type=int, default=200, help="most rows to show (default 200)")
+    parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tierbridge.core.config import load_config
+    from tierbridge.core.errors import ConfigError
+    from tierbridge.core.store import Store
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    store = Store.open(config.store.url)
+    try:
+        rows = [
+            row
+            for row in store.sync_log(ticket=args.ticket, limit=max(args.limit * 20, 1000))
+            if row.action == "conflict" and (not args.held or row.outcome == "skipped")
+        ][: args.limit]
+    finally:
+        store.close()
+
+    for row in rows:
+        item: dict[str, Any] = {
+            "at": row.at.isoformat(),
+            "ticket": f"{row.connector}:{row.ticket_key or row.ticket_id}",
+            "target": f"{row.target_connector}:{row.target_ticket}",
+            "fields": list(row.fields),
+            "held": row.outcome == "skipped",
+            "detail": row.detail,
+        }
+        if args.json:
+            print(json.dumps(item))
+        else:
+            state = "HELD " if item["held"] else "settled"
+            print(f"{item['at'][:19]}  {state}  {item['ticket']} -> {item['target']}  {row.detail}")
+    if not rows and not args.json:
+        print("no conflicts recorded")
+    return 0

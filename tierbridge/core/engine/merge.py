@@ -1,0 +1,91 @@
+"""Field ownership and conflicts: which changes may be copied, and who wins when both sides
+changed the same field since the last sync.
+
+A conflict is a three-way comparison per field: the target's last-synced snapshot (the
+base), the target's live value and the source's new value. The target's live value is read
+only when the target has unsynced events in the inbox, since otherwise its snapshot is
+current; so the common path costs no extra call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tierbridge.core.engine.fields import copyable_fields
+from tierbridge.core.sync_settings import Ownership
+
+if TYPE_CHECKING:
+
+    from tierbridge.core.model import Ticket
+    from tierbridge.core.runtime import Runtime
+    from tierbridge.core.store import RefRow
+
+__all__ = ["Conflict", "copyable_fields", "describe_conflicts", "settle_conflicts"]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Both sides changed `field` since the last sync; `winner` is source, target or held."""
+
+    field: str
+    policy: Ownership
+    winner: str
+
+    def describe(self) -> str:
+        outcome = {"source": "source value written", "target": "target value kept"}
+        return f"{self.field}: both sides changed it ({self.policy}); {outcome.get(self.winner, 'held for a person')}"
+
+
+def settle_conflicts(
+    rt: Runtime, ticket: Ticket, target: RefRow, names: set[str]
+) -> tuple[set[str], list[Conflict]]:
+    """Return the fields still to write to `target`, and the conflicts found among `names`."""
+    if not names or not rt.store.has_unfinished_events(target.connector, target.ticket_id):
+        return names, []
+    snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
+    if snapshot is None:
+        return names, []
+
+    connector = rt.connectors[target.connector]
+    live_record = rt.policy.call(lambda: connector.get_record(target.ticket_id))
+    live = rt.mappers[target.connector].to_ticket(live_record)
+    ownership = rt.config.sync.ownership
+    wanted = ticket.snapshot()
+    current = live.snapshot()
+
+    to_write = set(names)
+    conflicts = []
+    for name in sorted(names):
+        if (
+            name not in current
+            or current[name] == snapshot.data.get(name)
+            or current[name] == wanted.get(name)
+        ):
+            continue
+        winner = _winner(ownership[name], ticket, live)
+        conflicts.append(Conflict(name, ownership[name], winner))
+        if winner != "source":
+            to_write.discard(name)
+    return to_write, conflicts
+
+
+def _winner(policy: Ownership, ticket: Ticket, live: Ticket) -> str:
+    if policy == "hold":
+        return "held"
+    if policy == "last_writer":
+        # NOTE: systems report one update time per record, not per field, so the newer
+        # record wins each conflicting field even if that field changed earlier.
+        if (
+            ticket.updated is not None
+            and live.updated is not None
+            and live.updated > ticket.updated
+        ):
+            return "target"
+        return "source"
+    return "source"
+
+
+def describe_conflicts(conflicts: list[Conflict]) -> str:
+    """One line for the sync log: field names and outcomes, never the values."""
+    return "; ".join(conflict.describe() for conflict in conflicts)
