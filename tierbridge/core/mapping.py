@@ -25,6 +25,7 @@ from tierbridge.core.yamlfile import Loc, issues_from_validation_error, load_yam
 
 __all__ = [
     "MAPPABLE_FIELDS",
+    "TRUNCATION_MARKER",
     "CommentFields",
     "Mapper",
     "MappingSpec",
@@ -32,6 +33,7 @@ __all__ = [
     "ValueMaps",
     "load_mapping",
     "mapping_problems",
+    "truncate_text",
 ]
 
 #: Canonical fields a mapping may name: the sync fields plus the cross-reference field.
@@ -113,6 +115,21 @@ class CommentFields(_Frozen):
     internal: NativeName | None = None
 
 
+#: Appended to text cut to a field's `max_length`, so readers see that text is missing.
+TRUNCATION_MARKER = " [truncated]"
+
+
+def truncate_text(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters (code points), ending with the marker.
+
+    Python strings index by code point, so a character outside the Basic Multilingual Plane
+    (an emoji, say) is never split into half a surrogate pair.
+    """
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATION_MARKER)].rstrip() + TRUNCATION_MARKER
+
+
 class MappingSpec(_Frozen):
     """One mapping file, validated. `source` is the file it was loaded from, if any."""
 
@@ -129,6 +146,10 @@ class MappingSpec(_Frozen):
     comments: CommentFields | None = None
     #: native field -> value written on create when the ticket gives none
     defaults: dict[NativeName, Any] = Field(default_factory=dict)
+    #: native text field -> most characters the system stores; longer text is cut with a marker
+    max_length: dict[NativeName, Annotated[int, Field(ge=len(TRUNCATION_MARKER) + 1)]] = Field(
+        default_factory=dict
+    )
 
     _source: Path | None = PrivateAttr(default=None)
 
@@ -366,7 +387,20 @@ class Mapper:
 
         if "priority" in requested and not self._writable("priority"):
             self._write_priority_as_levels(ticket, native)
+        for name, limit in self.spec.max_length.items():
+            if isinstance(native.get(name), str):
+                native[name] = truncate_text(native[name], limit)
         return native
+
+    def as_written(self, ticket: Ticket, fields: Iterable[str]) -> Ticket:
+        """Return the ticket with the text of `fields` cut as `to_native` cuts it."""
+        cut: dict[str, str] = {}
+        for canonical in fields:
+            limit = self.spec.max_length.get(self.spec.fields.get(canonical, ""))
+            value = getattr(ticket, canonical, None)
+            if limit is not None and isinstance(value, str) and len(value) > limit:
+                cut[canonical] = truncate_text(value, limit)
+        return ticket.model_copy(update=cut) if cut else ticket
 
     def apply_defaults(self, native: Mapping[str, Any]) -> dict[str, Any]:
         """Return `native` plus the mapping's create-time defaults for fields left empty."""

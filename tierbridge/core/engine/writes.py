@@ -83,12 +83,13 @@ def push_fields(
     Fields whose value the target already holds (per its snapshot) are skipped, so an echo
     or a repeated event writes nothing.
     """
+    mapper = rt.mappers[target.connector]
+    names = {name for name in names if mapper.to_native(ticket, {name})}
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
-    names = differs_from(ticket, snapshot.data if snapshot else None, names)
+    names = differs_from(mapper.as_written(ticket, names), snapshot.data if snapshot else None, names)
     if not names:
         return set(), None
 
-    mapper = rt.mappers[target.connector]
     outgoing = _with_resolution(ticket, names, target)
     native = mapper.to_native(outgoing, names | _resolution_names(outgoing, names))
     if not native:
@@ -97,7 +98,7 @@ def push_fields(
     connector = rt.connectors[target.connector]
     record = rt.policy.call(lambda: connector.update_record(target.ticket_id, native))
     written = mapper.to_ticket(record)
-    _confirm(outgoing, written, names, target)
+    _confirm(mapper.as_written(outgoing, names), written, names, target)
     rt.store.save_snapshot(target.connector, target.ticket_id, record.version, written.snapshot())
     return names, record
 
