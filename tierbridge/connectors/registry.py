@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from tierbridge.connectors.dynamics.settings import DynamicsSettings
 from tierbridge.connectors.jira.settings import JiraSettings
+from tierbridge.connectors.salesforce.settings import SalesforceSettings
 from tierbridge.connectors.servicenow.settings import ServiceNowSettings
 
 if TYPE_CHECKING:
@@ -16,12 +18,16 @@ __all__ = ["SETTINGS_MODELS", "connector_class"]
 
 #: Settings model per system, used by the config loader to validate each connector entry.
 SETTINGS_MODELS: dict[str, type[ConnectorSettings]] = {
+    "dynamics": DynamicsSettings,
     "jira": JiraSettings,
+    "salesforce": SalesforceSettings,
     "servicenow": ServiceNowSettings,
 }
 
 _CONNECTOR_CLASSES = {
+    "dynamics": "tierbridge.connectors.dynamics.connector:DynamicsConnector",
     "jira": "tierbridge.connectors.jira.connector:JiraConnector",
+    "salesforce": "tierbridge.connectors.salesforce.connector:SalesforceConnector",
     "servicenow": "tierbridge.connectors.servicenow.connector:ServiceNowConnector",
 }
 

@@ -1,0 +1,68 @@
+"""Run the Dynamics 365 emulator alone.
+
+    python -m tierbridge.emulators.dynamics --port N --tls-dir DIR \
+        [--webhook-url URL --webhook-secret-env VAR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from tierbridge.emulators.dynamics.emulator import DEFAULT_CLIENTS, TENANT_ID, DynamicsEmulator
+
+__all__ = ["main", "serve"]
+
+
+def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str | None) -> None:
+    """Serve the emulator on 127.0.0.1:`port` until interrupted (Ctrl-C)."""
+    with DynamicsEmulator(
+        tls_dir=tls_dir, port=port, webhook_url=webhook_url, webhook_secret=webhook_secret
+    ) as emulator:
+        print(f"Dynamics 365 emulator at {emulator.base_url}", flush=True)
+        print(f"CA certificate: {emulator.ca_cert}", flush=True)
+        print(f"tenant {TENANT_ID}, authority host {emulator.base_url}", flush=True)
+        for client_id, secret in DEFAULT_CLIENTS.items():
+            print(f"client {client_id} / secret {secret}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping", flush=True)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tierbridge.emulators.dynamics")
+    parser.add_argument(
+        "--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free one)"
+    )
+    parser.add_argument(
+        "--tls-dir", type=Path, required=True, help="folder for the CA and server certificate"
+    )
+    parser.add_argument("--webhook-url", help="URL that receives the webhook for every change")
+    parser.add_argument(
+        "--webhook-secret-env",
+        metavar="VAR",
+        help="environment variable holding the value sent in the x-tierbridge-webhook-key header",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and serve; return the exit status."""
+    args = _parse(argv)
+    secret = None
+    if args.webhook_secret_env:
+        secret = os.environ.get(args.webhook_secret_env)
+        if not secret:
+            print(f"environment variable {args.webhook_secret_env} is not set", file=sys.stderr)
+            return 2
+    serve(args.port, args.tls_dir, args.webhook_url, secret)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
