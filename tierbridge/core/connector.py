@@ -16,11 +16,12 @@ Rules every connector keeps:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from tierbridge.core.errors import RejectedError
 from tierbridge.core.model import Comment
 
 __all__ = ["Connector", "IntakeEvent", "NativeRecord"]
@@ -132,6 +133,23 @@ class Connector(ABC):
 
         Raise RejectedError rather than post an internal note as a public one.
         """
+
+    def webhook_response(self, events: Sequence[IntakeEvent]) -> tuple[bytes, str] | None:
+        """Return the body and media type the vendor expects once its webhook is stored.
+
+        The default None answers with tierbridge's JSON summary. Salesforce, for one, resends
+        an Outbound Message until it reads a SOAP acknowledgement.
+        """
+        return None
+
+    def update_comment(self, ticket_id: str, comment_id: str, body: str) -> Comment:
+        """Replace the body of a comment this daemon posted, keeping its visibility.
+
+        Optional: the default raises RejectedError, and the engine then posts the new text
+        as a new entry. Override it where the system lets its API edit journal entries.
+        """
+        msg = f"{self.system} comments cannot be edited through this connector"
+        raise RejectedError(msg, connector=self.name, operation="update comment", record=ticket_id)
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Release network sessions; the default has nothing to release."""

@@ -7,12 +7,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from tierbridge.core.limits.limiter import (
+    DEFAULT_ALLOCATION_CEILING,
+    DEFAULT_ALLOCATION_RECHECK_SECONDS,
+    DEFAULT_MAX_BLOCK_SECONDS,
+)
 from tierbridge.core.secrets import SecretRef
 
 __all__ = [
     "BasicAuth",
     "ConnectorSettings",
     "OAuthClientCredentials",
+    "RateLimitSettings",
     "WebhookSettings",
 ]
 
@@ -20,6 +26,7 @@ DEFAULT_POLL_INTERVAL_SECONDS = 60.0
 DEFAULT_POLL_OVERLAP_SECONDS = 120.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_PAGE_SIZE = 100
+DEFAULT_REPLAY_WINDOW_SECONDS = 24 * 3600.0
 
 
 class _Settings(BaseModel):
@@ -52,6 +59,23 @@ class WebhookSettings(_Settings):
     secret: SecretRef
     #: Header that carries the signature; each system's settings give the vendor's default.
     signature_header: str | None = None
+    #: Oldest signed delivery time accepted, in seconds. Only sources that sign a timestamp
+    #: are checked (Jira's body `timestamp`); ServiceNow notices carry none.
+    replay_window_seconds: float = Field(default=DEFAULT_REPLAY_WINDOW_SECONDS, gt=0)
+
+
+class RateLimitSettings(_Settings):
+    """Client-side limits on the calls of one connector, on top of the vendor's answers."""
+
+    #: Longest a call waits for a throttled scope, in seconds; a longer wait raises instead,
+    #: and the event waits in the inbox.
+    max_block_seconds: float = Field(default=DEFAULT_MAX_BLOCK_SECONDS, ge=0)
+    #: Most calls in flight at once; None sets no cap (Dataverse allows 52 per user).
+    max_concurrency: int | None = Field(default=None, ge=1)
+    #: Share of a daily API allocation (Salesforce) the connector may use before it defers.
+    allocation_ceiling: float = Field(default=DEFAULT_ALLOCATION_CEILING, gt=0, le=1)
+    #: Seconds a connector at its allocation ceiling waits before it tries one call again.
+    allocation_recheck_seconds: float = Field(default=DEFAULT_ALLOCATION_RECHECK_SECONDS, gt=0)
 
 
 class ConnectorSettings(_Settings):
@@ -70,6 +94,7 @@ class ConnectorSettings(_Settings):
     ca_bundle: Path | None = None
     #: The integration account's login; changes made by it are our own writes coming back.
     integration_user: str | None = None
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @field_validator("base_url")
     @classmethod

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from tierbridge.core.errors import ConfigError
+from tierbridge.core.logs import register_secret
 
 __all__ = ["SecretRef"]
 
@@ -32,7 +33,16 @@ class SecretRef(BaseModel):
         return self
 
     def resolve(self) -> str:
-        """Read the secret; raise ConfigError naming the variable or file if it is missing."""
+        """Read the secret; raise ConfigError naming the variable or file if it is missing.
+
+        Every value read is registered with the log redaction, so it is masked wherever it
+        shows up in a log line, whichever connector or check read it.
+        """
+        value = self._read()
+        register_secret(value)
+        return value
+
+    def _read(self) -> str:
         if self.env is not None:
             value = os.environ.get(self.env)
             if not value:

@@ -18,6 +18,7 @@ from tierbridge.core.errors import (
     ConfigError,
     ConnectorError,
     NotFoundError,
+    PermanentError,
     RejectedError,
     RetryableError,
     ThrottledError,
@@ -163,15 +164,15 @@ def test_unreachable_is_retryable(make_settings: SettingsFactory) -> None:
     assert logs[0]["error"] == "ConnectionError"
 
 
-def test_wrong_ca_is_retryable(
+def test_wrong_ca_is_permanent(
     make_settings: SettingsFactory, tmp_path: Path, emulator: JiraEmulator
 ) -> None:
-    """A certificate the CA bundle does not vouch for fails the TLS handshake."""
+    """A certificate the CA bundle does not vouch for is a permanent error naming ca_bundle."""
     other_ca = tmp_path / "other.pem"
     other_ca.write_bytes(Path(certifi.where()).read_bytes())
     client = JiraClient("jira-l2", make_settings(ca_bundle=other_ca))
 
-    with pytest.raises(RetryableError, match="TLS"):
+    with pytest.raises(PermanentError, match="ca_bundle"):
         client.myself()
     client.close()
 

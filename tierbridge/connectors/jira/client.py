@@ -11,11 +11,17 @@ they share its auth, headers and adapter.
 The session's adapter logs one `api_call` line per HTTP request, including those the library
 makes by itself (the `/field` lookup before the first search), and applies the CA bundle to
 each request, since `REQUESTS_CA_BUNDLE` would otherwise override a session-level `verify`.
+It also sends every request through the connector's `Limiter`. A write to one issue runs in
+the scope `issue:<id or key>`, so a 429 for Jira's per-issue write limit holds back only
+that issue, while any other 429 holds back the whole connector.
+
+The API token is static, so a 401 leads to neither a token refresh nor a replay.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,12 +39,14 @@ from tierbridge.core.errors import (
     AuthenticationError,
     ConfigError,
     NotFoundError,
+    PermanentError,
     RejectedError,
     RetryableError,
     ThrottledError,
 )
+from tierbridge.core.limits import CONNECTOR_SCOPE, Limiter, ensure_same_host, jira_signal
 
-__all__ = ["JiraClient", "path_template", "translate_errors"]
+__all__ = ["JiraClient", "ensure_same_host", "path_template", "request_scope", "translate_errors"]
 
 _log = structlog.get_logger(__name__)
 _TEMPLATES = (
@@ -47,6 +55,8 @@ _TEMPLATES = (
     (re.compile(r"/servicedesk/[^/]+"), "/servicedesk/{serviceDeskId}"),
 )
 _RETRYABLE_CLIENT_STATUSES = frozenset({408, 425})
+_ISSUE_IN_PATH = re.compile(r"/(?:issue|request)/([^/?]+)")
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def path_template(url: str) -> str:
@@ -57,13 +67,22 @@ def path_template(url: str) -> str:
     return path
 
 
-class _LoggingAdapter(HTTPAdapter):
-    """Log one line per request and pin the CA bundle on every request."""
+def request_scope(method: str | None, url: str) -> str:
+    """Return the limiter scope of a request: `issue:<id>` for a write to one issue."""
+    found = _ISSUE_IN_PATH.search(urlsplit(url).path)
+    if found and (method or "").upper() in _WRITE_METHODS:
+        return f"issue:{found.group(1)}"
+    return CONNECTOR_SCOPE
 
-    def __init__(self, connector: str, ca_bundle: str | None) -> None:
+
+class _LoggingAdapter(HTTPAdapter):
+    """Log one line per request, pin the CA bundle and apply the rate limit on every request."""
+
+    def __init__(self, connector: str, ca_bundle: str | None, limiter: Limiter) -> None:
         super().__init__(max_retries=0)
         self._connector = connector
         self._ca_bundle = ca_bundle
+        self.limiter = limiter
 
     def send(
         self,
@@ -74,10 +93,12 @@ class _LoggingAdapter(HTTPAdapter):
         cert: str | tuple[str, str] | None = None,
         proxies: dict[str, str] | None = None,
     ) -> requests.Response:
+        verify = self._ca_bundle if self._ca_bundle is not None else verify
         kwargs: dict[str, Any] = {
             "stream": stream,
             "timeout": timeout,
-            "verify": self._ca_bundle if self._ca_bundle is not None else verify,
+            # TLS verification stays on whatever a caller passes: there is no insecure mode.
+            "verify": True if verify is False else verify,
             "cert": cert,
             "proxies": proxies,
         }
@@ -86,17 +107,25 @@ class _LoggingAdapter(HTTPAdapter):
             "method": request.method,
             "path": path_template(request.url or ""),
         }
-        started = time.perf_counter()
-        try:
-            response: requests.Response = super().send(request, **kwargs)
-        except requests.RequestException as exc:
+        scope = request_scope(request.method, request.url or "")
+        with self.limiter.permit(scope, operation=f"{request.method} {fields['path']}"):
+            started = time.perf_counter()
+            try:
+                response: requests.Response = super().send(request, **kwargs)
+            except requests.RequestException as exc:
+                duration_ms = round((time.perf_counter() - started) * 1000)
+                _log.info(
+                    "api_call",
+                    **fields,
+                    status=None,
+                    duration_ms=duration_ms,
+                    error=type(exc).__name__,
+                )
+                raise
             duration_ms = round((time.perf_counter() - started) * 1000)
-            _log.info(
-                "api_call", **fields, status=None, duration_ms=duration_ms, error=type(exc).__name__
-            )
-            raise
-        duration_ms = round((time.perf_counter() - started) * 1000)
-        _log.info("api_call", **fields, status=response.status_code, duration_ms=duration_ms)
+            _log.info("api_call", **fields, status=response.status_code, duration_ms=duration_ms)
+            body = response.content if response.status_code >= 400 and not stream else b""
+            self.limiter.observe(response.status_code, response.headers, body, scope)
         return response
 
 
@@ -165,6 +194,26 @@ def _raise_for_status(
     )
 
 
+def _certificate_rejected(exc: BaseException) -> bool:
+    """Tell a rejected certificate (permanent until the config changes) from a broken handshake.
+
+    requests nests the `ssl.SSLCertVerificationError` in urllib3 errors' `args` and `reason`.
+    """
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(item, BaseException):
+            pending.extend([*item.args, item.__cause__, item.__context__])
+            pending.append(getattr(item, "reason", None))
+    return False
+
+
 @contextmanager
 def translate_errors(connector: str, operation: str, record: str | None = None) -> Iterator[None]:
     """Turn `jira` and `requests` exceptions raised inside into `core.errors` classes."""
@@ -179,6 +228,9 @@ def translate_errors(connector: str, operation: str, record: str | None = None) 
     except requests.Timeout as exc:
         raise RetryableError("request to Jira timed out; check timeout_seconds", **where) from exc
     except requests.exceptions.SSLError as exc:
+        if _certificate_rejected(exc):
+            msg = "TLS verification failed; check base_url, and that ca_bundle holds the site's CA"
+            raise PermanentError(msg, **where) from exc
         raise RetryableError(
             "TLS handshake with Jira failed; check base_url and ca_bundle", **where
         ) from exc
@@ -211,7 +263,10 @@ class JiraClient:
         )
         # Without the server-info probe the library would treat the site as Data Center.
         self._jira.deploymentType = "Cloud"
-        adapter = _LoggingAdapter(connector, ca_bundle)
+        limiter = Limiter.from_settings(connector, settings.rate_limit, jira_signal)
+        adapter = _LoggingAdapter(connector, ca_bundle, limiter)
+        #: The connector's rate limiter, shared by every request of this client.
+        self.limiter = limiter
         self._session: requests.Session = self._jira._session
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
@@ -286,6 +341,18 @@ class JiraClient:
                 json={"body": body, "public": public},
             ).json()
         return created
+
+    def update_comment(
+        self, issue_id: str, comment_id: str, document: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Replace a comment's body (an ADF document); Jira keeps its visibility property."""
+        with self._translate("update comment", issue_id):
+            updated: dict[str, Any] = self._send(
+                "PUT",
+                f"/rest/api/3/issue/{issue_id}/comment/{comment_id}",
+                json={"body": document},
+            ).json()
+        return updated
 
     def comments_page(self, issue_id: str, start_at: int, page_size: int) -> dict[str, Any]:
         with self._translate("list comments", issue_id):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tierbridge.connectors.jira.adf import adf_to_text
+from tierbridge.connectors.jira.adf import adf_to_text, text_to_adf
 from tierbridge.connectors.jira.client import JiraClient
 from tierbridge.connectors.jira.queries import changed_since_jql, correlation_jql
 from tierbridge.connectors.jira.records import parse_jira_time, record_fields, to_record
@@ -161,11 +161,15 @@ class JiraConnector(Connector):
         return self.get_record(ticket_id)
 
     def _move_to(self, ticket_id: str, target: str, resolution: str | None) -> None:
-        # NOTE: only one transition is made; a target two steps away (Waiting for support to
-        # Closed, say) is rejected rather than walked through intermediate statuses.
+        # NOTE: a done status that cannot reach the target is reopened first (Canceled to
+        # In Progress to Resolved, say); any other target two steps away (Waiting for
+        # support to Closed) is rejected rather than walked through intermediate statuses.
         where = self._where("transition issue", ticket_id)
         transitions = self._client.transitions(ticket_id)
         chosen = pick_transition(transitions, target)
+        if chosen is None and self._reopen(ticket_id, transitions, target):
+            transitions = self._client.transitions(ticket_id)
+            chosen = pick_transition(transitions, target)
         if chosen is None:
             current = self.get_record(ticket_id).fields.get("status")
             if str(current).casefold() == target.casefold():
@@ -178,6 +182,30 @@ class JiraConnector(Connector):
             raise RejectedError(msg, **where)
         values = transition_fields(chosen, resolution, self.settings.default_resolution, where)
         self._client.transition(ticket_id, str(chosen["id"]), values)
+
+    def _reopen(self, ticket_id: str, transitions: list[dict[str, Any]], target: str) -> bool:
+        """Reopen an issue in a done status, to an In Progress status; say whether it did.
+
+        Done statuses such as Canceled or Resolved usually lead only back to work, so a
+        move from one to another, or to Waiting for customer, needs that step first.
+        """
+        raw = self._client.get_issue(ticket_id, ["status"])
+        status = raw.get("fields", {}).get("status") or {}
+        if status.get("statusCategory", {}).get("key") != "done":
+            return False
+        if str(status.get("name", "")).casefold() == target.casefold():
+            return False
+        reopening = [
+            transition
+            for transition in transitions
+            if transition.get("to", {}).get("statusCategory", {}).get("key") == "indeterminate"
+        ]
+        if not reopening:
+            return False
+        where = self._where("transition issue", ticket_id)
+        values = transition_fields(reopening[0], None, self.settings.default_resolution, where)
+        self._client.transition(ticket_id, str(reopening[0]["id"]), values)
+        return True
 
     def _account_id(self, field: str, email: str) -> str:
         """Find the account id for an e-mail address; Jira Cloud writes users by account id."""
@@ -209,6 +237,11 @@ class JiraConnector(Connector):
             author=_author(created.get("author")),
             created=datetime.fromtimestamp(stamp / 1000, UTC) if stamp is not None else None,
         )
+
+    def update_comment(self, ticket_id: str, comment_id: str, body: str) -> Comment:
+        """Replace the body through the platform API; an internal note stays internal."""
+        updated = self._client.update_comment(ticket_id, comment_id, text_to_adf(body))
+        return _comment(updated)
 
 
 def _author(user: object) -> str | None:

@@ -10,7 +10,11 @@ The session carries the rules every call needs:
   session-level `verify`);
 * a response hook that raises `requests.HTTPError` on any status >= 400 before pysnc reads
   the response, so `translate_errors` gets the status and headers (Retry-After);
-* pysnc's own retries off (`auto_retry=False`): `core.retry` owns retries.
+* pysnc's own retries off (`auto_retry=False`): `core.retry` owns retries;
+* the connector's `Limiter` around every request, token requests included, so no request
+  is sent while a 429's wait is running;
+* with OAuth, a 401 drops the access token, and an idempotent request is replayed once
+  with a new one (the rule is in `core.retry`).
 """
 
 from __future__ import annotations
@@ -32,8 +36,17 @@ from tierbridge.connectors.servicenow.auth import ClientCredentialsAuth, build_a
 from tierbridge.connectors.servicenow.settings import ServiceNowSettings
 from tierbridge.connectors.servicenow.translate import translate_errors
 from tierbridge.core.errors import NotFoundError, RetryableError
+from tierbridge.core.limits import Limiter, ensure_same_host, servicenow_signal
+from tierbridge.core.retry import replay_on_401
 
-__all__ = ["Page", "TableClient", "build_session", "path_template", "translate_errors"]
+__all__ = [
+    "Page",
+    "TableClient",
+    "build_session",
+    "ensure_same_host",
+    "path_template",
+    "translate_errors",
+]
 
 _log = structlog.get_logger(__name__)
 _SYS_ID_SEGMENT = re.compile(r"/[0-9a-f]{32}(?=/|$)")
@@ -49,13 +62,16 @@ def path_template(url: str) -> str:
 
 
 class _InstanceAdapter(HTTPAdapter):
-    """Apply the timeout and CA bundle to every request and log one line per call."""
+    """Apply the timeout, CA bundle and rate limit to every request and log one line per call."""
 
-    def __init__(self, *, connector: str, timeout: float, ca_bundle: str | None) -> None:
+    def __init__(
+        self, *, connector: str, timeout: float, ca_bundle: str | None, limiter: Limiter
+    ) -> None:
         super().__init__(max_retries=0)
         self._connector = connector
         self._timeout = timeout
         self._ca_bundle = ca_bundle
+        self.limiter = limiter
 
     def send(
         self,
@@ -68,23 +84,33 @@ class _InstanceAdapter(HTTPAdapter):
     ) -> requests.Response:
         timeout = self._timeout if timeout is None else timeout
         verify = self._ca_bundle if self._ca_bundle is not None else verify
-        log = _log.bind(
-            connector=self._connector,
-            method=request.method,
-            path=path_template(request.url or ""),
-        )
+        # TLS verification stays on whatever a caller passes: there is no insecure mode.
+        verify = True if verify is False else verify
+        path = path_template(request.url or "")
+        log = _log.bind(connector=self._connector, method=request.method, path=path)
 
-        started = time.perf_counter()
-        try:
-            response: requests.Response = super().send(
-                request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
-            )
-        except requests.RequestException as exc:
-            log.info(
-                "api_call", status=None, duration_ms=_elapsed_ms(started), error=type(exc).__name__
-            )
-            raise
-        log.info("api_call", status=response.status_code, duration_ms=_elapsed_ms(started))
+        with self.limiter.permit(operation=f"{request.method} {path}"):
+            started = time.perf_counter()
+            try:
+                response: requests.Response = super().send(
+                    request,
+                    stream=stream,
+                    timeout=timeout,
+                    verify=verify,
+                    cert=cert,
+                    proxies=proxies,
+                )
+            except requests.RequestException as exc:
+                log.info(
+                    "api_call",
+                    status=None,
+                    duration_ms=_elapsed_ms(started),
+                    error=type(exc).__name__,
+                )
+                raise
+            log.info("api_call", status=response.status_code, duration_ms=_elapsed_ms(started))
+            body = response.content if response.status_code >= 400 and not stream else b""
+            self.limiter.observe(response.status_code, response.headers, body)
         return response
 
 
@@ -109,8 +135,12 @@ def _raise_for_status(
 def build_session(settings: ServiceNowSettings, connector: str) -> requests.Session:
     """Build the session every call of one connector uses; credentials are read here."""
     ca_bundle = str(settings.ca_bundle) if settings.ca_bundle is not None else None
+    limiter = Limiter.from_settings(connector, settings.rate_limit, servicenow_signal)
     adapter = _InstanceAdapter(
-        connector=connector, timeout=settings.timeout_seconds, ca_bundle=ca_bundle
+        connector=connector,
+        timeout=settings.timeout_seconds,
+        ca_bundle=ca_bundle,
+        limiter=limiter,
     )
     session = requests.Session()
     session.mount("https://", adapter)
@@ -118,6 +148,10 @@ def build_session(settings: ServiceNowSettings, connector: str) -> requests.Sess
     session.hooks["response"].append(_raise_for_status)
     session.headers["Accept"] = "application/json"
     session.auth = build_auth(settings, adapter)
+    if isinstance(session.auth, ClientCredentialsAuth):
+        # First among the session's hooks, so the replay happens before `_raise_for_status`.
+        hook = replay_on_401(session.auth, session.auth._drop_token_on_401, connector)
+        session.hooks["response"].insert(0, hook)
     return session
 
 
@@ -148,6 +182,10 @@ class TableClient:
     def __init__(self, settings: ServiceNowSettings, connector: str) -> None:
         self.connector = connector
         self.session = build_session(settings, connector)
+        adapter = self.session.get_adapter(settings.url)
+        assert isinstance(adapter, _InstanceAdapter)
+        #: The connector's rate limiter; the ServiceNow connector uses one scope only.
+        self.limiter = adapter.limiter
         self._base = settings.url
         self._page_size = settings.page_size
         self._snc = pysnc.ServiceNowClient(self._base, auth=self.session, auto_retry=False)

@@ -6,9 +6,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
+from tierbridge.emulators._faults import FaultInjector, FaultMiddleware, FaultPlan
 from tierbridge.emulators._server import EmulatorServer
 from tierbridge.emulators.jira.app import build_app
 from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
+from tierbridge.emulators.jira.faults import fault_renderer
 from tierbridge.emulators.jira.render import Renderer
 from tierbridge.emulators.jira.site import Fault, Site
 from tierbridge.emulators.jira.state import Change, JiraState
@@ -28,6 +32,9 @@ class JiraEmulator:
     (`svc.tierbridge@example.com` in Europe/Berlin, `agent.l2@example.com` in Asia/Kolkata)
     are used when it is None. Every change by any user is sent to `webhook_url`, signed with
     `webhook_secret` when one is set. `clock` returns the current time as an aware datetime.
+    `middleware`, if given, wraps the app; the benchmarks use it to delay and count requests.
+    `faults` sets the injected faults (latency, resets, 5xx, 429 storms), drawn with
+    `fault_seed`, in front of everything else; change them at run time through `self.faults`.
     """
 
     def __init__(
@@ -40,7 +47,12 @@ class JiraEmulator:
         webhook_secret: str | None = None,
         project: str = "L2",
         clock: Callable[[], datetime] | None = None,
+        middleware: Callable[[ASGIApp], ASGIApp] | None = None,
+        faults: FaultPlan | None = None,
+        fault_seed: int = 0,
     ) -> None:
+        #: Called with every change while the state lock is held, before its webhook is queued.
+        self.listeners: list[Callable[[Change], None]] = []
         self.state = JiraState(
             project.upper(),
             users if users is not None else DEFAULT_TOKENS,
@@ -49,7 +61,12 @@ class JiraEmulator:
         )
         renderer = Renderer("", self.state)
         self._site = Site(self.state, renderer)
-        self._server = EmulatorServer(build_app(self._site), tls_dir=tls_dir, port=port)
+        app: ASGIApp = build_app(self._site)
+        if middleware is not None:
+            app = middleware(app)
+        self.faults = FaultInjector(faults, seed=fault_seed)
+        app = FaultMiddleware(app, self.faults, fault_renderer(self._site))
+        self._server = EmulatorServer(app, tls_dir=tls_dir, port=port)
         # The port is bound by the server's constructor, so links can only be built now.
         renderer.base_url = self._server.base_url
         self._webhooks = WebhookEmitter(renderer, webhook_url, webhook_secret)
@@ -89,6 +106,7 @@ class JiraEmulator:
         """Forget all issues and pending faults, so one running emulator can serve many tests."""
         self.state.reset()
         self._site.faults.pending.clear()
+        self.faults.reset()
 
     def inject_429(self, count: int, retry_after: int = 1) -> None:
         """Respond to the next `count` requests with 429 and Jira's rate-limit headers."""
@@ -103,4 +121,6 @@ class JiraEmulator:
         return self._webhooks.payload(change)
 
     def _publish(self, change: Change) -> None:
+        for listener in list(self.listeners):
+            listener(change)
         self._webhooks.publish(change)

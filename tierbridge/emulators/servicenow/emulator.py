@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
+from tierbridge.emulators._faults import FaultInjector, FaultMiddleware, FaultPlan
 from tierbridge.emulators._server import EmulatorServer
 from tierbridge.emulators.servicenow.app import AppContext, build_app
+from tierbridge.emulators.servicenow.faults import fault_renderer
 from tierbridge.emulators.servicenow.guards import Authenticator, OAuthClient, Throttle
 from tierbridge.emulators.servicenow.state import Clock, ServiceNowState
 from tierbridge.emulators.servicenow.webhook import BusinessRule
@@ -28,6 +32,9 @@ class ServiceNowEmulator:
     `agent.l1` are created as users. `oauth_clients` maps client ids to (secret, user_name)
     for the client-credentials grant. `clock` returns the instance time as an aware datetime.
     Change notices go to `webhook_url`, signed with `webhook_secret`, once started.
+    `middleware`, if given, wraps the app; the benchmarks use it to delay and count requests.
+    `faults` sets the injected faults (latency, resets, 5xx, 429 storms), drawn with `seed`,
+    in front of everything else; change them at run time through `self.faults`.
     """
 
     def __init__(
@@ -41,6 +48,8 @@ class ServiceNowEmulator:
         seed: int = 0,
         clock: Clock | None = None,
         oauth_clients: Mapping[str, tuple[str, str]] | None = None,
+        middleware: Callable[[ASGIApp], ASGIApp] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.state = ServiceNowState(clock=clock, seed=seed)
         self._passwords = {**DEFAULT_PASSWORDS, **(users or {})}
@@ -50,13 +59,18 @@ class ServiceNowEmulator:
             cid: OAuthClient(secret, user) for cid, (secret, user) in (oauth_clients or {}).items()
         }
         auth = Authenticator(self._passwords, clients, self._now, self.state.new_guid)
-        self.throttle = Throttle(self._now, rule_id=self.state.new_guid())
+        rule_id = self.state.new_guid()
+        self.throttle = Throttle(self._now, rule_id=rule_id)
+        self.faults = FaultInjector(faults, seed=seed)
 
         self._rule = BusinessRule(self.state.new_guid, url=webhook_url, secret=webhook_secret)
         self._sender = self._rule.sender
         self.state.listeners.append(self._rule)
 
-        app = build_app(AppContext(self.state, auth, self.throttle))
+        app: ASGIApp = build_app(AppContext(self.state, auth, self.throttle))
+        if middleware is not None:
+            app = middleware(app)
+        app = FaultMiddleware(app, self.faults, fault_renderer(self._now, rule_id))
         self._server = EmulatorServer(app, tls_dir=tls_dir, port=port)
 
     def _now(self) -> datetime:
@@ -73,6 +87,7 @@ class ServiceNowEmulator:
         self.state.reset()
         self._add_users()
         self.throttle.inject(0, 1)
+        self.faults.reset()
 
     @property
     def base_url(self) -> str:

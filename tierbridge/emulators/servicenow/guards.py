@@ -13,11 +13,13 @@ from fastapi import HTTPException
 
 from tierbridge.emulators.servicenow.envelope import api_error
 
-__all__ = ["Authenticator", "Throttle"]
+__all__ = ["RATE_LIMIT", "Authenticator", "Throttle"]
 
 #: Lifetime of an OAuth access token; instances default to about 30 minutes.
 TOKEN_LIFETIME_SECONDS = 1799
-_RATE_LIMIT = "500"
+#: Requests per hour that the emulated rate-limit rule reports in `X-RateLimit-Limit`.
+RATE_LIMIT = "500"
+_RATE_LIMIT = RATE_LIMIT
 
 
 def _unauthenticated() -> HTTPException:
