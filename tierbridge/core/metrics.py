@@ -41,3 +41,22 @@ class Metrics:
             ["connector", "result"],
             registry=self.registry,
         )
+        # The counters below are fed from log lines by `tierbridge.core.ops.telemetry`.
+        self.events_received = Counter(
+            "tierbridge_events_received_total",
+            "Inbox events stored, by connector and source (webhook, poll); duplicates excluded.",
+            ["connector", "source"],
+            registry=self.registry,
+        )
+        self.api_calls = Counter(
+            "tierbridge_api_calls_total",
+            "Outbound API calls by connector, method and HTTP status ('none' without a response).",
+            ["connector", "method", "status"],
+            registry=self.registry,
+        )
+        self.throttled = Counter(
+            "tierbridge_throttled_total",
+            "HTTP 429 answers from ticketing systems, by connector.",
+            ["connector"],
+            registry=self.registry,
+        )

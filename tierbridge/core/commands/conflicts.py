@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
+
+from tierbridge.core.commands._common import opened_store, run_reported
 
 __all__ = ["register"]
 
@@ -26,24 +27,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tierbridge.core.config import load_config
-    from tierbridge.core.errors import ConfigError
-    from tierbridge.core.store import Store
+    return run_reported(lambda: _list(args))
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    store = Store.open(config.store.url)
-    try:
+
+def _list(args: argparse.Namespace) -> int:
+    with opened_store(args.config) as (_config, store):
         rows = [
             row
             for row in store.sync_log(ticket=args.ticket, limit=max(args.limit * 20, 1000))
             if row.action == "conflict" and (not args.held or row.outcome == "skipped")
         ][: args.limit]
-    finally:
-        store.close()
 
     for row in rows:
         item: dict[str, Any] = {
