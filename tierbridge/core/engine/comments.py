@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from tierbridge.core.engine.edits import body_hash, find_earlier_copy, follow_edit
 from tierbridge.core.errors import RejectedError
 
 if TYPE_CHECKING:
@@ -21,10 +22,12 @@ _log = structlog.get_logger(__name__)
 
 @dataclass
 class CommentSync:
-    """What one pass copied, and what it refused to copy with the reason."""
+    """What one pass copied or updated, and what it refused to copy with the reason."""
 
     copied: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    #: (origin comment id, target connector) of each copy brought up to date after an edit.
+    edited: list[tuple[str, str]] = field(default_factory=list)
 
 
 def authorship_line(comment: Comment, ticket: Ticket) -> str:
@@ -39,8 +42,10 @@ def sync_comments(
     """Copy the source ticket's comments that no earlier pass has seen to every target.
 
     A comment already in the comment map is an original we copied before, or a copy we made:
-    either way it is skipped, which is what stops comment loops. Internal notes stay
-    internal: a target that rejects an internal note gets nothing, and the refusal is returned.
+    either way it is not copied again, which is what stops comment loops. An original whose
+    body changed since it was copied has its copies updated (see `engine.edits`). Internal
+    notes stay internal: a target that rejects an internal note gets nothing, and the
+    refusal is returned.
     """
     result = CommentSync()
     if not targets:
@@ -49,14 +54,42 @@ def sync_comments(
     connector = rt.connectors[source.connector]
     comments = rt.policy.call(lambda: connector.list_comments(source.ticket_id))
     for comment in comments:
-        if rt.store.find_comment(source.connector, comment.source_id) is not None:
+        entry = rt.store.find_comment(source.connector, comment.source_id)
+        if entry is not None:
+            copy_body = _copy_body(comment, ticket)
+            for target_name in follow_edit(rt, source, targets, comment, entry, copy_body):
+                result.edited.append((comment.source_id, target_name))
+            continue
+        if _unrecorded_copy(rt, source, comment):
             continue
         for target in targets:
             _copy_one(rt, ticket, source, target, comment, result)
         rt.store.record_comment(
-            source.link_id, source.connector, comment.source_id, source.connector, comment.source_id
+            source.link_id,
+            source.connector,
+            comment.source_id,
+            source.connector,
+            comment.source_id,
+            body_hash=body_hash(comment.body),
         )
     return result
+
+
+def _unrecorded_copy(rt: Runtime, source: RefRow, comment: Comment) -> bool:
+    """Say whether an unknown comment is a copy this daemon posted but never recorded.
+
+    A crash between posting a copy and recording it leaves the copy unknown to the comment
+    map; copying it back would duplicate it on its origin. A comment written by the
+    integration account is such a copy: the origin's retry finds and records it through its
+    outbox reservation.
+    NOTE: comments a person writes while logged in as the integration account are not copied.
+    """
+    own = rt.config.connectors[source.connector].integration_user
+    return bool(own) and comment.author is not None and comment.author.lower() == own.lower()
+
+
+def _copy_body(comment: Comment, ticket: Ticket) -> str:
+    return f"{authorship_line(comment, ticket)}\n{comment.body}"
 
 
 def _copy_one(
@@ -68,13 +101,13 @@ def _copy_one(
     result: CommentSync,
 ) -> None:
     correlation = f"comment:{source.connector}:{comment.source_id}:{target.connector}"
-    body = f"{authorship_line(comment, ticket)}\n{comment.body}"
+    body = _copy_body(comment, ticket)
     earlier = rt.store.get_write(correlation)
     if earlier is not None and earlier.status == "done":
         return
 
     target_connector = rt.connectors[target.connector]
-    copy_id = _find_earlier_copy(rt, target, body) if earlier is not None else None
+    copy_id = find_earlier_copy(rt, target, body) if earlier is not None else None
     if copy_id is None:
         rt.store.reserve_write(source.link_id, target.connector, "comment", correlation, rt.clock())
         try:
@@ -96,12 +129,3 @@ def _copy_one(
         source.link_id, target.connector, copy_id, source.connector, comment.source_id
     )
     result.copied.append((comment.source_id, target.connector))
-
-
-def _find_earlier_copy(rt: Runtime, target: RefRow, body: str) -> str | None:
-    """Search the target for a copy an unconfirmed earlier attempt may have posted."""
-    connector = rt.connectors[target.connector]
-    for existing in rt.policy.call(lambda: connector.list_comments(target.ticket_id)):
-        if existing.body.strip() == body.strip():
-            return existing.source_id
-    return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -79,8 +79,22 @@ class InboxStore(StoreBase):
             new_id: int | None = session.scalar(statement.returning(InboxEvent.id))
             return new_id
 
-    def claim_event(self, now: datetime, lease_seconds: float) -> InboxRow | None:
+    def claim_event(
+        self,
+        now: datetime,
+        lease_seconds: float,
+        *,
+        connector: str | None = None,
+        ticket_id: str | None = None,
+        connectors: Collection[str] | None = None,
+    ) -> InboxRow | None:
         """Lease the oldest event that may run now, or return None if none may.
+
+        With `connectors`, only events of those connectors are claimed; the embedded runner
+        gives each tenant its own workers this way.
+
+        With `connector` and `ticket_id`, only an event of that ticket is claimed; the
+        procrastinate runner runs one job per ticket this way.
 
         An event may run when it is pending and due, or processing with an expired lease
         (its worker died). It may not run while an older event of the same ticket is
@@ -91,6 +105,12 @@ class InboxStore(StoreBase):
         has locked (FOR UPDATE SKIP LOCKED), and SQLite runs one write transaction at a time.
         """
         query = _claimable(now)
+        if connector is not None and ticket_id is not None:
+            query = query.where(
+                InboxEvent.connector == connector, InboxEvent.ticket_id == ticket_id
+            )
+        if connectors is not None:
+            query = query.where(InboxEvent.connector.in_(list(connectors)))
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True, of=InboxEvent)
 
