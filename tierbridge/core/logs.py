@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -27,6 +27,11 @@ def register_secret(value: str) -> None:
 
 
 def _mask(value: Any) -> Any:
+    """Mask registered secrets in a string, and secrets in dicts, lists and tuples inside it."""
+    if isinstance(value, Mapping):
+        return {key: _masked_item(str(key), item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(item) for item in value]
     if not isinstance(value, str) or not _known_secrets:
         return value
     for secret in _known_secrets:
@@ -35,15 +40,19 @@ def _mask(value: Any) -> Any:
     return value
 
 
+def _masked_item(key: str, value: Any) -> Any:
+    return _REDACTED if _SECRET_KEYS.search(key) else _mask(value)
+
+
 def redact_secrets(
     _logger: object, _method: str, event: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Mask values under secret-looking keys and any registered secret value."""
+    """Mask values under secret-looking keys and any registered secret value, at any depth.
+
+    Runs after `format_exc_info`, so a secret in an exception's message is masked as well.
+    """
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key):
-            event[key] = _REDACTED
-        else:
-            event[key] = _mask(value)
+        event[key] = _masked_item(key, value)
     return event
 
 
@@ -54,8 +63,8 @@ def configure_logging(level: str = "info", *, renderer: str = "json") -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_secrets,
         structlog.processors.format_exc_info,
+        redact_secrets,
         structlog.processors.JSONRenderer()
         if renderer == "json"
         else structlog.dev.ConsoleRenderer(colors=False),
