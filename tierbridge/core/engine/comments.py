@@ -85,7 +85,9 @@ def _unrecorded_copy(rt: Runtime, source: RefRow, comment: Comment) -> bool:
     NOTE: comments a person writes while logged in as the integration account are not copied.
     """
     own = rt.config.connectors[source.connector].integration_user
-    return bool(own) and comment.author is not None and comment.author.lower() == own.lower()
+    if not own or comment.author is None:
+        return False
+    return comment.author.lower() == own.lower()
 
 
 def _copy_body(comment: Comment, ticket: Ticket) -> str:
