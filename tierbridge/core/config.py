@@ -34,6 +34,12 @@ from tierbridge.core.connector_settings import ConnectorSettings
 from tierbridge.core.errors import ConfigError, ConfigIssue
 from tierbridge.core.mapping import MappingSpec, load_mapping
 from tierbridge.core.model import Priority, Tier
+from tierbridge.core.retry import EVENT_BACKOFF_BASE_SECONDS, EVENT_BACKOFF_CAP_SECONDS
+from tierbridge.core.rules.checks import check_rules_and_sla
+from tierbridge.core.rules.models import RuleList
+from tierbridge.core.runners.settings import RUNNERS, ProcrastinateSettings
+from tierbridge.core.secrets import SecretRef
+from tierbridge.core.sla.settings import Calendars, SlaSettings
 from tierbridge.core.sync_settings import SyncSettings
 from tierbridge.core.yamlfile import (
     Locator,
@@ -47,6 +53,7 @@ __all__ = [
     "EscalationRule",
     "EscalationSettings",
     "LoggingSettings",
+    "QueueSettings",
     "ServerSettings",
     "StoreSettings",
     "TierSettings",
@@ -87,6 +94,8 @@ class ServerSettings(_Frozen):
 
     host: str = Field(default=DEFAULT_HOST, min_length=1)
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    #: Bearer token of the read-only status page at /status; without one the page is off.
+    status_token: SecretRef | None = None
 
 
 class LoggingSettings(_Frozen):
@@ -111,6 +120,25 @@ class EscalationSettings(_Frozen):
     to_L2: EscalationRule = EscalationRule()
 
 
+class QueueSettings(_Frozen):
+    """Leases and retries of inbox events.
+
+    After a failed attempt n, an event waits a random time up to
+    `backoff_base_seconds` * 2^(n-1), capped at `backoff_cap_seconds`. When attempt
+    `max_attempts` fails, the event is parked as dead. With the defaults the 23 waits add up
+    to about 2 hours on average and 4.1 hours at most (computed from the formula), so a
+    target system down for a morning delays its events instead of dead-lettering them.
+    """
+
+    #: How long a claimed event stays reserved for its worker. An event whose worker died
+    #: (a crash, SIGKILL) runs again only after its lease expires, and so do the later
+    #: events of its ticket. Keep it above the longest time one event can take.
+    lease_seconds: float = Field(default=120.0, gt=0)
+    max_attempts: int = Field(default=24, ge=1)
+    backoff_base_seconds: float = Field(default=EVENT_BACKOFF_BASE_SECONDS, gt=0)
+    backoff_cap_seconds: float = Field(default=EVENT_BACKOFF_CAP_SECONDS, gt=0)
+
+
 class AppConfig(_Frozen):
     """The whole validated config. Its repr shows secret references, never secret values."""
 
@@ -121,9 +149,22 @@ class AppConfig(_Frozen):
     tiers: dict[Tier, TierSettings]
     escalation: EscalationSettings = EscalationSettings()
     sync: SyncSettings = SyncSettings()
+    queue: QueueSettings = QueueSettings()
     logging: LoggingSettings = LoggingSettings()
+    #: Business calendars by name, the SLA targets per tier, and the ordered escalation rules.
+    calendars: Calendars = Calendars()
+    sla: SlaSettings = SlaSettings()
+    rules: RuleList = RuleList()
+    #: What runs the units of work: `embedded` (one process) or `procrastinate` (PostgreSQL jobs).
+    runner: Literal["embedded", "procrastinate"] = "embedded"
+    procrastinate: ProcrastinateSettings = ProcrastinateSettings()
+    #: The config file of each client this daemon serves, by tenant name. Each file contains
+    #: its tenant's connectors, tiers and rules (`tierbridge.core.tenants`). This config then
+    #: contains every tenant's connectors and no tiers of its own.
+    tenants: dict[str, Path] = Field(default_factory=dict)
 
     _mappings: dict[str, MappingSpec] = PrivateAttr(default_factory=dict)
+    _tenant_configs: dict[str, AppConfig] = PrivateAttr(default_factory=dict)
 
     @field_validator("connectors", mode="before")
     @classmethod
@@ -144,6 +185,16 @@ class AppConfig(_Frozen):
         if name not in self._mappings:
             raise ConfigError(_unknown_connector(name, self._mappings))
         return self._mappings[name]
+
+    def tenant_configs(self) -> dict[str, AppConfig]:
+        """Return each tenant's own config by tenant name; empty without `tenants:`."""
+        return dict(self._tenant_configs)
+
+    def with_tenant_configs(self, configs: Mapping[str, AppConfig]) -> AppConfig:
+        """Return a copy that serves the tenants' own `configs`."""
+        copy = self.model_copy()
+        copy._tenant_configs = dict(configs)
+        return copy
 
     def with_mappings(self, mappings: Mapping[str, MappingSpec]) -> AppConfig:
         """Return a copy that serves `mappings`, for configs built in code rather than loaded."""
@@ -169,12 +220,17 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "server": ServerSettings,
     "escalation": EscalationSettings,
     "sync": SyncSettings,
+    "queue": QueueSettings,
     "logging": LoggingSettings,
+    "calendars": Calendars,
+    "sla": SlaSettings,
+    "rules": RuleList,
+    "procrastinate": ProcrastinateSettings,
 }
 _REQUIRED = ("connectors", "tiers")
 #: Connector settings that name a native field, and the canonical field the mapping maps to it.
 _FIELD_SETTINGS = (("correlation_field", "correlation_id"), ("category_field", "category"))
-_TOP_LEVEL_KEYS = (*_SECTIONS, *_REQUIRED)
+_TOP_LEVEL_KEYS = (*_SECTIONS, *_REQUIRED, "runner", "tenants")
 
 
 def load_config(path: Path | str) -> AppConfig:
@@ -208,15 +264,21 @@ class _Loader:
             return None
 
         self._check_top_level_keys(data)
+        if "tenants" in data:
+            return self._load_tenants(data)
         sections = self._sections(data)
         connectors = self._connectors(data.get("connectors"))
         tiers = self._tiers(data.get("tiers"), data.get("connectors"))
         mappings = self._mappings(connectors)
+        runner = self._runner(data, sections)
+        self.issues.extend(check_rules_and_sla(sections, tiers, self.locator))
         if self.issues:
             return None
 
         sections.setdefault("store", StoreSettings(url=_sqlite_url(self.base / DEFAULT_DATABASE)))
-        config = AppConfig.model_validate({**sections, "connectors": connectors, "tiers": tiers})
+        config = AppConfig.model_validate(
+            {**sections, "connectors": connectors, "tiers": tiers, "runner": runner}
+        )
         return config.with_mappings(mappings)
 
     # -- sections -----------------------------------------------------------------------
@@ -228,8 +290,26 @@ class _Loader:
                 msg = unknown_key_message(str(key), allowed)
                 self.issues.append(self.locator.issue((key,), msg, at_key=True))
         for key in _REQUIRED:
-            if key not in data:
+            if key not in data and "tenants" not in data:
                 self.issues.append(self.locator.issue((key,), f"missing required key {key!r}"))
+
+    def _load_tenants(self, data: dict[str, Any]) -> AppConfig | None:
+        """Load a daemon file that lists tenants, each with its own config file."""
+        from tierbridge.core.tenants import TENANT_SECTIONS, combine_tenants, load_tenant_configs
+
+        for key in TENANT_SECTIONS:
+            if key in data:
+                msg = f"with tenants, {key} belongs in each tenant's file, not in the daemon's"
+                self.issues.append(self.locator.issue((key,), msg, at_key=True))
+        if data.get("runner", "embedded") != "embedded":
+            # TODO: run tenants on procrastinate workers; their jobs carry no tenant yet.
+            msg = "tenants run on the embedded runner only; remove runner or set it to embedded"
+            self.issues.append(self.locator.issue(("runner",), msg))
+        sections = self._sections(data)
+        sections.setdefault("store", StoreSettings(url=_sqlite_url(self.base / DEFAULT_DATABASE)))
+        loaded, issues = load_tenant_configs(data["tenants"], self.base, self.locator, sections)
+        self.issues.extend(issues)
+        return None if self.issues else combine_tenants(sections, loaded)
 
     def _sections(self, data: dict[str, Any]) -> dict[str, Any]:
         sections: dict[str, Any] = {}
@@ -244,6 +324,24 @@ class _Loader:
         if "store" in sections:
             sections["store"] = StoreSettings(url=_resolve_sqlite(sections["store"].url, self.base))
         return sections
+
+    def _runner(self, data: dict[str, Any], sections: dict[str, Any]) -> str:
+        """Check the `runner` key; procrastinate keeps its jobs in the PostgreSQL store."""
+        runner = data.get("runner", "embedded")
+        if runner not in RUNNERS:
+            msg = f"runner must be one of {', '.join(RUNNERS)}, not {runner!r}"
+            self.issues.append(self.locator.issue(("runner",), msg))
+            return "embedded"
+        if runner == "procrastinate" and "store" in data and "store" not in sections:
+            return str(runner)  # the store's own issue is reported already
+        store = sections.get("store")
+        if runner == "procrastinate" and (store is None or not store.url.startswith("postgresql")):
+            msg = (
+                "runner procrastinate needs a PostgreSQL store, which stores its jobs too: "
+                "set store.url to postgresql+psycopg://user@host/database"
+            )
+            self.issues.append(self.locator.issue(("runner",), msg))
+        return str(runner)
 
     def _add_validation(self, exc: ValidationError, prefix: tuple[str, ...], model: Any) -> None:
         self.issues.extend(

@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
 
 from tierbridge.core.errors import StoreError
@@ -28,8 +29,13 @@ TABLES = {
     "links",
     "outbox",
     "refs",
+    "rule_states",
+    "sla_clocks",
+    "sla_timers",
     "snapshots",
     "sync_log",
+    "ticket_activity",
+    "tier_moves",
 }
 
 
@@ -50,12 +56,19 @@ def _revision(url: str) -> str | None:
         engine.dispose()
 
 
+def _head_revision() -> str | None:
+    """Return the newest revision in the migrations folder."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def test_open_creates_schema(store_url: str) -> None:
     """Opening an empty database creates every table at the newest revision."""
     Store.open(store_url).close()
 
     assert _table_names(store_url) == TABLES
-    assert _revision(store_url) == "0001"
+    assert _revision(store_url) == _head_revision()
 
 
 def test_reopen_keeps_data(store_url: str) -> None:
@@ -66,7 +79,7 @@ def test_reopen_keeps_data(store_url: str) -> None:
 
     second = Store.open(store_url)
     try:
-        assert _revision(store_url) == "0001"
+        assert _revision(store_url) == _head_revision()
         assert second.get_event(event_id or 0) is not None
         assert second.add_event("jira", "d-1", "10001", "updated", "1", {}, NOW) is None
     finally:

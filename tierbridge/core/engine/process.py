@@ -17,7 +17,7 @@ import structlog
 from tierbridge.core.engine.comments import sync_comments
 from tierbridge.core.engine.fields import changed_fields
 from tierbridge.core.engine.merge import copyable_fields, describe_conflicts, settle_conflicts
-from tierbridge.core.engine.writes import create_counterpart, create_fields, push_fields
+from tierbridge.core.engine.writes import adopt_unconfirmed_create, push_fields
 from tierbridge.core.errors import (
     ConfigError,
     NotFoundError,
@@ -25,7 +25,6 @@ from tierbridge.core.errors import (
     RetryableError,
     ThrottledError,
 )
-from tierbridge.core.escalation import decide_escalation
 from tierbridge.core.model import Ticket, Tier
 from tierbridge.core.retry import event_backoff
 from tierbridge.core.store import SyncLogEntry
@@ -39,8 +38,9 @@ __all__ = ["MAX_EVENT_ATTEMPTS", "handle_event"]
 
 _log = structlog.get_logger(__name__)
 
-#: Attempts before a transiently failing event is parked in the dead-letter queue.
-MAX_EVENT_ATTEMPTS = 8
+#: Default of `queue.max_attempts` in the config: attempts before a transiently failing
+#: event is parked in the dead-letter queue. The engine reads the configured value.
+MAX_EVENT_ATTEMPTS = 24
 
 
 @dataclass
@@ -98,12 +98,16 @@ def _process(rt: Runtime, run: _Pass) -> None:
         rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
         return
 
+    adopted = adopt_unconfirmed_create(rt, source)
+    if adopted is not None:
+        _note(run, "adopted", "ok", target=adopted, detail="counterpart of an unconfirmed create")
     changed = changed_fields(ticket, snapshot.data if snapshot else None)
     _escalate_if_due(rt, run, ticket, source)
     targets = [ref for ref in rt.store.refs_of_link(source.link_id) if ref.id != source.id]
     _cross_reference(rt, run, ticket, source, targets)
-    wrote = _push_changes(rt, run, ticket, source, targets, changed)
+    # Comments first: a field write the target refuses must not hold back the comments.
     copied = _sync_comments(rt, run, ticket, source, targets)
+    wrote = _push_changes(rt, run, ticket, source, targets, changed)
     rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
 
     if not wrote and not copied and not run.actions:
@@ -165,21 +169,23 @@ def _adopt_counterpart(
 
 
 def _escalate_if_due(rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow) -> None:
-    rule = rt.config.escalation.to_L2
-    linked = {Tier(ref.tier) for ref in rt.store.refs_of_link(source.link_id)}
-    decision = decide_escalation(
-        ticket,
-        Tier(source.tier),
-        linked_tiers=linked,
-        priorities=[str(p) for p in rule.priorities],
-        assignment_groups=list(rule.assignment_groups),
-    )
-    if decision is None:
-        return
+    """Move the ticket's SLA clocks, then fire the escalation rules that started to hold."""
+    # Imported here: the rules import the engine's writes, and this package imports process.
+    from tierbridge.core.rules.engine import apply_rules
+    from tierbridge.core.sla.tracker import track_ticket
 
-    created = create_counterpart(rt, ticket, source, decision.target)
-    sent = sorted(create_fields(rt, source.tier, decision.target) & ticket.present_fields())
-    _note(run, "escalated", "ok", target=created, detail=decision.reason, fields=sent)
+    tracking = track_ticket(rt, source, ticket)
+    for fired in apply_rules(rt, source, ticket, tracking):
+        _note(run, "rule_fired", "ok", detail=fired.detail)
+        for result in fired.results:
+            _note(
+                run,
+                result.action,
+                result.outcome,
+                target=result.target,
+                fields=result.fields,
+                detail=result.detail,
+            )
 
 
 def _cross_reference(
@@ -239,9 +245,12 @@ def _sync_comments(
     result = sync_comments(rt, ticket, source, targets)
     for comment_id, target_connector in result.copied:
         _note(run, "commented", "ok", detail=f"comment {comment_id} copied to {target_connector}")
+    for comment_id, target_connector in result.edited:
+        detail = f"comment {comment_id} edit copied to {target_connector}"
+        _note(run, "comment_edited", "ok", detail=detail)
     for comment_id, reason in result.refused:
         _note(run, "comment_refused", "skipped", detail=f"comment {comment_id}: {reason}")
-    return bool(result.copied)
+    return bool(result.copied or result.edited)
 
 
 def _rank(tier: str) -> int:
@@ -299,11 +308,14 @@ def _flush_log(rt: Runtime, run: _Pass) -> None:
 
 def _settle_retryable(rt: Runtime, run: _Pass, exc: RetryableError) -> None:
     attempts = run.event.attempts
-    if attempts >= MAX_EVENT_ATTEMPTS:
+    queue = rt.config.queue
+    if attempts >= queue.max_attempts:
         _settle_dead(rt, run, exc, action="dead_lettered")
         return
     retry_after = exc.retry_after if isinstance(exc, ThrottledError) else None
-    wait = event_backoff(attempts, retry_after)
+    wait = event_backoff(
+        attempts, retry_after, base=queue.backoff_base_seconds, cap=queue.backoff_cap_seconds
+    )
     rt.store.retry_event(run.event.id, str(exc), rt.clock() + timedelta(seconds=wait))
     _note(run, "retry", "failed", error=str(exc), detail=f"next attempt in {wait:.1f} s")
     _flush_log(rt, run)

@@ -37,6 +37,24 @@ class LinkStore(StoreBase):
             refs = session.scalars(select(Ref).where(Ref.link_id == link_id).order_by(Ref.id))
             return [to_row(RefRow, ref) for ref in refs]
 
+    def refs_of_connector(self, connector: str) -> list[RefRow]:
+        """Return every linked ticket of one connector, oldest first."""
+        with self._read() as session:
+            query = select(Ref).where(Ref.connector == connector).order_by(Ref.id)
+            return [to_row(RefRow, ref) for ref in session.scalars(query)]
+
+    def detach_ref(self, connector: str, ticket_id: str) -> bool:
+        """Remove a ticket from its link, so nothing syncs to or from it any more.
+
+        Its snapshot and comment map rows stay. Returns False if the ticket was not linked.
+        """
+        with self._write() as session:
+            ref = _select_ref(session, connector, ticket_id)
+            if ref is None:
+                return False
+            session.delete(ref)
+            return True
+
     def create_link(
         self, connector: str, ticket_id: str, ticket_key: str | None, tier: str
     ) -> RefRow:
@@ -156,10 +174,13 @@ class LinkStore(StoreBase):
         comment_id: str,
         origin_connector: str,
         origin_comment_id: str,
+        body_hash: str | None = None,
     ) -> None:
         """Record that a comment copies an origin (or is one, when both sides are equal).
 
-        A comment already recorded keeps its first entry, so calling this again does nothing.
+        `body_hash` is the hash of the body copied, kept on the origin's own entry so that
+        a later edit shows. A comment already recorded keeps its first entry, so calling
+        this again does nothing.
         """
         values = {
             "link_id": link_id,
@@ -167,11 +188,28 @@ class LinkStore(StoreBase):
             "comment_id": comment_id,
             "origin_connector": origin_connector,
             "origin_comment_id": origin_comment_id,
+            "body_hash": body_hash,
         }
         statement = self._insert(CommentMap).values(values)
         statement = statement.on_conflict_do_nothing(index_elements=["connector", "comment_id"])
         with self._write() as session:
             session.execute(statement)
+
+    def set_comment_hash(self, connector: str, comment_id: str, body_hash: str) -> None:
+        """Store the hash of the body last copied from a recorded comment.
+
+        Raises StoreError if the comment is not in the map.
+        """
+        statement = (
+            update(CommentMap)
+            .where(CommentMap.connector == connector, CommentMap.comment_id == comment_id)
+            .values(body_hash=body_hash)
+        )
+        with self._write() as session:
+            result = cast(CursorResult[Any], session.execute(statement))
+            if result.rowcount == 0:
+                msg = f"comment {connector}:{comment_id} is not in the comment map"
+                raise StoreError(msg)
 
     def mirrors_of(self, origin_connector: str, origin_comment_id: str) -> list[CommentRow]:
         """Return the copies of an origin comment, oldest first, without the origin's own entry."""

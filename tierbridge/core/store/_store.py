@@ -12,13 +12,14 @@ from tierbridge.core.store._database import build_engine, is_memory, normalize_u
 from tierbridge.core.store._inbox import InboxStore
 from tierbridge.core.store._journal import JournalStore
 from tierbridge.core.store._links import LinkStore
+from tierbridge.core.store._sla import SlaStore
 
 __all__ = ["Store"]
 
 _log = structlog.get_logger(__name__)
 
 
-class Store(LinkStore, InboxStore, JournalStore):
+class Store(LinkStore, InboxStore, JournalStore, SlaStore):
     """The daemon's state: links, snapshots, cursors, inbox, outbox and sync log.
 
     Open it with `Store.open(url)`. Every method runs in its own short transaction and

@@ -57,6 +57,8 @@ class CommentRow:
     origin_connector: str
     origin_comment_id: str
     created_at: datetime
+    #: SHA-256 (hex) of the origin's body as last copied; None on copies and older rows.
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True)

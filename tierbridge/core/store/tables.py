@@ -146,6 +146,8 @@ class CommentMap(Base):
     origin_connector: Mapped[str] = mapped_column(String(100))
     origin_comment_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: SHA-256 (hex) of the body last copied; on an origin's own row only (revision 0003).
+    body_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Cursor(Base):
