@@ -157,7 +157,7 @@ class TestLoadMapping:
 
         (issue,) = caught.value.issues
         assert issue.path == "system"
-        assert "allowed: jira, servicenow" in issue.message
+        assert "allowed: dynamics, jira, salesforce, servicenow" in issue.message
         assert "'zendesk'" in issue.message
 
     def test_explicit_outbound_resolves_ambiguity(self) -> None:

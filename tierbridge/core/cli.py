@@ -30,7 +30,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     configure_logging(config.logging.level)
     runtime = build_runtime(config)
     try:
-        EmbeddedRunner(runtime, workers=args.workers).run_forever()
+        if config.runner == "procrastinate":
+            # Workers (`tierbridge worker`) poll and handle events; this node takes webhooks.
+            from tierbridge.core.runners.worker import serve_webhooks
+
+            serve_webhooks(runtime)
+        else:
+            EmbeddedRunner(runtime, workers=args.workers).run_forever()
     finally:
         runtime.close()
     return 0
@@ -44,6 +50,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(format_issues(issues), file=sys.stderr)
         return 1
     print(summary(config))
+    if args.live:
+        from tierbridge.core.ops.live_check import run_live_check
+
+        return run_live_check(config, args.config)
     return 0
 
 
@@ -61,8 +71,17 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from tierbridge.core.demo import run_demo
+    from tierbridge.core.demo.scenarios import SCENARIOS
 
-    return run_demo(incidents=args.incidents, keep=args.keep, verbose=args.verbose)
+    if args.scenario not in SCENARIOS:
+        print(
+            f"unknown scenario {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}",
+            file=sys.stderr,
+        )
+        return 2
+    return run_demo(
+        incidents=args.incidents, keep=args.keep, verbose=args.verbose, scenario=args.scenario
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="check a config and its mappings, list every problem"
     )
     validate.add_argument("--config", type=Path, required=True, help="path of the YAML config file")
+    validate.add_argument(
+        "--live",
+        action="store_true",
+        help="also read each instance's fields, choices, statuses and transitions and check "
+        "the mappings against them (needs the secrets and network access)",
+    )
     validate.set_defaults(func=_cmd_validate)
 
     emulate = commands.add_parser(
@@ -111,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="keep the temporary folder with the store"
     )
     demo.add_argument("--verbose", action="store_true", help="print the daemon's JSON log lines")
+    demo.add_argument(
+        "--scenario",
+        default="servicenow-jsm",
+        help="systems in the tiers: servicenow-jsm (default), salesforce-jsm, "
+        "dynamics-servicenow, salesforce-servicenow-jira (L1 Salesforce, L2 ServiceNow, L3 JSM)",
+    )
     demo.set_defaults(func=_cmd_demo)
 
     _register_command_modules(commands)

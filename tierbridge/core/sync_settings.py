@@ -1,20 +1,22 @@
-"""The `sync:` config section: which side owns each field, and what to do on a conflict."""
+"""The `sync:` config section: which side owns each field, what to do on a conflict, and
+what the counterparts of a deleted ticket get."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tierbridge.core.model import Ticket
 
-__all__ = ["DEFAULT_OWNERSHIP", "Ownership", "SyncSettings"]
+__all__ = ["DEFAULT_OWNERSHIP", "OnDelete", "Ownership", "SyncSettings"]
 
 #: `lower_tier`: only the lower tier's changes are copied (it owns what the customer reported).
 #: `higher_tier`: only the higher tier's changes are copied. `last_writer`: changes flow both
 #: ways and, when both sides changed the field since the last sync, the newer change wins.
 #: `hold`: changes flow both ways, but a real conflict is left for a person to settle.
 Ownership = Literal["lower_tier", "higher_tier", "last_writer", "hold"]
+OnDelete = Literal["ignore", "comment", "close"]
 
 DEFAULT_OWNERSHIP: dict[str, Ownership] = {
     "title": "lower_tier",
@@ -40,6 +42,11 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     ownership: dict[str, Ownership] = DEFAULT_OWNERSHIP
+    #: What the counterparts of a linked ticket found deleted get (see `core.census`):
+    #: nothing, an internal note (the default), or the note and a cancel.
+    on_delete: OnDelete = "comment"
+    #: Seconds between two deletion censuses of one connector.
+    census_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("ownership", mode="after")
     @classmethod

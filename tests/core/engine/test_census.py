@@ -109,7 +109,7 @@ class TestDeleted:
 
     def test_present_ticket_untouched(self, stack: Stack) -> None:
         """A census of readable tickets changes and logs nothing."""
-        sys_id, issue = escalated(stack)
+        _sys_id, issue = escalated(stack)
         logged = len(actions(stack.rt))
 
         result = census(stack.rt, "snow")

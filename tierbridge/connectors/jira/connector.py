@@ -161,9 +161,9 @@ class JiraConnector(Connector):
         return self.get_record(ticket_id)
 
     def _move_to(self, ticket_id: str, target: str, resolution: str | None) -> None:
-        # NOTE: a done status that cannot reach the target is reopened first (Canceled to
-        # In Progress to Resolved, say); any other target two steps away (Waiting for
-        # support to Closed) is rejected rather than walked through intermediate statuses.
+        # NOTE: a done status that cannot reach the target is reopened first, as in Canceled
+        # to In Progress to Resolved. Any other target two steps away (Waiting for support
+        # to Closed) is rejected rather than walked through intermediate statuses.
         where = self._where("transition issue", ticket_id)
         transitions = self._client.transitions(ticket_id)
         chosen = pick_transition(transitions, target)
@@ -184,7 +184,7 @@ class JiraConnector(Connector):
         self._client.transition(ticket_id, str(chosen["id"]), values)
 
     def _reopen(self, ticket_id: str, transitions: list[dict[str, Any]], target: str) -> bool:
-        """Reopen an issue in a done status, to an In Progress status; say whether it did.
+        """Reopen an issue in a done status to an In Progress status; return whether it did.
 
         Done statuses such as Canceled or Resolved usually lead only back to work, so a
         move from one to another, or to Waiting for customer, needs that step first.

@@ -1,9 +1,11 @@
-"""`tierbridge demo`: replay real ServiceNow incidents through the daemon into JSM and back.
+"""`tierbridge demo`: replay real tickets through the daemon, up the tiers and back.
 
-The demo starts a ServiceNow emulator (L1), a JSM emulator (L2) and the daemon, replays
-incidents from the shipped event log as an L1 agent would make them, lets a scripted L2
-agent answer and resolve the escalated ones, then reads both emulators to check that every
-expected sync happened. It exits 0 only when all checks pass.
+The default scenario, `servicenow-jsm`, starts a ServiceNow emulator (L1), a JSM emulator
+(L2) and the daemon, replays incidents from the shipped event log as an L1 agent would make
+them, lets a scripted L2 agent reply to and resolve the escalated ones, then reads both
+emulators to check that every expected sync happened. The other scenarios
+(`tierbridge.core.demo.scenarios`) do the same with other systems in the tiers, up to L3.
+The demo exits 0 only when all checks pass.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from tierbridge.core.demo.actors import L1Replay, L2Agent, replay_batches
 from tierbridge.core.demo.dataset import read_histories
 from tierbridge.core.demo.plan import DEFAULT_SAMPLE_SIZE, PlannedIncident, choose_sample
 from tierbridge.core.demo.report import print_summary
+from tierbridge.core.demo.scenarios import DEFAULT_SCENARIO, scenario_named
 from tierbridge.core.demo.stack import DemoStack
+from tierbridge.core.demo.trails import format_trail
 from tierbridge.core.demo.verify import Outcome, verify
 from tierbridge.core.logs import configure_logging
 from tierbridge.emulators.jira.agent import JiraAgent
@@ -29,32 +33,56 @@ from tierbridge.emulators.servicenow.emulator import DEFAULT_PASSWORDS
 __all__ = ["run_demo", "run_scenario"]
 
 _L1_AGENT = "agent.l1"
-#: Log rows left out of the printed trails; the summary counts them instead.
-_QUIET_ACTIONS = {"no_change", "echo_suppressed"}
 _L2_AGENT = "agent.l2@example.com"
 
 
-def run_demo(*, incidents: int | None = None, keep: bool = False, verbose: bool = False) -> int:
-    """Run the demo in a temporary folder and print its summary; return the exit status."""
+def run_demo(
+    *,
+    incidents: int | None = None,
+    keep: bool = False,
+    verbose: bool = False,
+    scenario: str = DEFAULT_SCENARIO,
+) -> int:
+    """Run a scenario in a temporary folder and print its summary; return the exit status.
+
+    Raises KeyError for an unknown scenario name.
+    """
+    chosen = scenario_named(scenario)
     configure_logging("info" if verbose else "error")
     workdir = Path(tempfile.mkdtemp(prefix="tierbridge-demo-"))
     try:
         started = time.monotonic()
-        outcome, sample, stack_summary = run_scenario(workdir, incidents or DEFAULT_SAMPLE_SIZE)
-        print_summary(sample, outcome, stack_summary, time.monotonic() - started)
+        if chosen.name == DEFAULT_SCENARIO:
+            outcome, sample, stack_summary = run_scenario(
+                workdir, incidents or DEFAULT_SAMPLE_SIZE, chosen.config
+            )
+            print_summary(sample, outcome, stack_summary, time.monotonic() - started)
+            problems = outcome.problems
+        else:
+            from tierbridge.core.demo.play import play
+            from tierbridge.core.demo.summary import print_played
+
+            played = play(chosen, workdir, incidents or chosen.default_size)
+            print_played(played, time.monotonic() - started)
+            problems = played.outcome.problems
     finally:
         if keep:
             print(f"store and certificates kept in {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if not outcome.problems else 1
+    return 0 if not problems else 1
 
 
 def run_scenario(
-    workdir: Path, size: int
+    workdir: Path, size: int, config_path: Path | None = None
 ) -> tuple[Outcome, list[PlannedIncident], dict[str, object]]:
-    """Replay `size` incidents end to end in `workdir`; return the outcome and what the store saw."""
-    stack = DemoStack.start(workdir)
+    """Replay `size` incidents end to end in `workdir`; return the outcome and what the store saw.
+
+    `config_path` defaults to `config/demo.yaml`; it must name its connectors `snow` and `jsm`.
+    """
+    stack = (
+        DemoStack.start(workdir) if config_path is None else DemoStack.start(workdir, config_path)
+    )
     snow = ServiceNowAgent(
         stack.snow.base_url, stack.snow.ca_cert, _L1_AGENT, DEFAULT_PASSWORDS[_L1_AGENT]
     )
@@ -95,7 +123,7 @@ def run_scenario(
 
 
 def _trails(stack: DemoStack, sample: list[PlannedIncident], l1: L1Replay) -> dict[str, list[str]]:
-    """The sync log of three tickets: one resolved by L2, one escalated and open, one L1 only."""
+    """Return the sync log of three tickets: one resolved by L2, one escalated and open, one L1 only."""
     picks: list[PlannedIncident] = []
     for wanted in ("resolved", "open", "l1"):
         for planned in sample:
@@ -106,29 +134,7 @@ def _trails(stack: DemoStack, sample: list[PlannedIncident], l1: L1Replay) -> di
                 picks.append(planned)
                 break
 
-    trails: dict[str, list[str]] = {}
-    for planned in picks:
-        rows = []
-        for link_ticket in _link_tickets(stack, l1.sys_ids[planned.number]):
-            rows.extend(stack.runtime.store.sync_log(ticket=link_ticket, limit=100))
-        rows = [row for row in rows if row.action not in _QUIET_ACTIONS]
-        rows.sort(key=lambda row: (row.at, row.id))
-        trails[planned.number] = [
-            f"{row.at:%H:%M:%S} {row.connector}:{row.ticket_key or row.ticket_id} {row.action}"
-            + (f" -> {row.target_ticket}" if row.target_ticket else "")
-            + (f" [{', '.join(row.fields)}]" if row.fields else "")
-            + (
-                f" ({row.detail})"
-                if row.detail and row.action in ("escalated", "comment_refused")
-                else ""
-            )
-            for row in rows
-        ]
-    return trails
-
-
-def _link_tickets(stack: DemoStack, sys_id: str) -> list[str]:
-    ref = stack.runtime.store.find_ref("snow", sys_id)
-    if ref is None:
-        return [sys_id]
-    return [member.ticket_id for member in stack.runtime.store.refs_of_link(ref.link_id)]
+    return {
+        planned.number: format_trail(stack.runtime, "snow", l1.sys_ids[planned.number])
+        for planned in picks
+    }

@@ -22,7 +22,7 @@ _log = structlog.get_logger(__name__)
 
 @dataclass
 class CommentSync:
-    """What one pass copied or updated, and what it refused to copy with the reason."""
+    """Outcome of one pass: comments copied or updated, and those refused with the reason."""
 
     copied: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)

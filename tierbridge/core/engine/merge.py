@@ -3,8 +3,8 @@ changed the same field since the last sync.
 
 A conflict is a three-way comparison per field: the target's last-synced snapshot (the
 base), the target's live value and the source's new value. The target's live value is read
-only when the target has unsynced events in the inbox, since otherwise its snapshot is
-current; so the common path costs no extra call.
+before every write: the inbox cannot tell whether the target changed, because the webhook
+of that change may be delayed or lost and the poll that recovers it may not have run yet.
 """
 
 from __future__ import annotations
@@ -41,11 +41,12 @@ def settle_conflicts(
     rt: Runtime, ticket: Ticket, target: RefRow, names: set[str]
 ) -> tuple[set[str], list[Conflict]]:
     """Return the fields still to write to `target`, and the conflicts found among `names`."""
-    if not names or not rt.store.has_unfinished_events(target.connector, target.ticket_id):
+    if not names:
         return names, []
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
-    if snapshot is None:
-        return names, []
+    # Without a snapshot nothing on the target is known to be synced (a counterpart adopted
+    # after an unconfirmed create), so every field that differs counts as a conflict.
+    base = snapshot.data if snapshot is not None else {}
 
     connector = rt.connectors[target.connector]
     live_record = rt.policy.call(lambda: connector.get_record(target.ticket_id))
@@ -59,7 +60,7 @@ def settle_conflicts(
     for name in sorted(names):
         if (
             name not in current
-            or current[name] == snapshot.data.get(name)
+            or (name in base and current[name] == base[name])
             or current[name] == wanted.get(name)
         ):
             continue

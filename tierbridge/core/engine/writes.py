@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tierbridge.core.engine.fields import copyable_fields, differs_from
-from tierbridge.core.errors import RejectedError
+from tierbridge.core.engine.fields import copyable_fields
+from tierbridge.core.errors import MappingError, RejectedError
 from tierbridge.core.model import Status, Ticket, Tier
 
 if TYPE_CHECKING:
     from tierbridge.core.connector import NativeRecord
+    from tierbridge.core.mapping import Mapper
     from tierbridge.core.runtime import Runtime
-    from tierbridge.core.store import RefRow
+    from tierbridge.core.store import RefRow, SnapshotRow
 
-__all__ = ["create_counterpart", "create_fields", "push_fields"]
+__all__ = ["adopt_unconfirmed_create", "create_counterpart", "create_fields", "push_fields"]
 
 _FINAL_STATUSES = {Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELED.value}
 
@@ -54,7 +55,7 @@ def create_counterpart(rt: Runtime, ticket: Ticket, source: RefRow, target_tier:
     if record is None:
         rt.store.reserve_write(source.link_id, target_name, "create", correlation, rt.clock())
         names = create_fields(rt, source.tier, target_tier) & ticket.present_fields()
-        fields = mapper.to_native(ticket, names)
+        fields = _create_defaults(mapper, mapper.to_native(ticket, names))
         record = target.create_record(fields, correlation)
 
     rt.store.complete_write(correlation, record.id, rt.clock())
@@ -63,6 +64,34 @@ def create_counterpart(rt: Runtime, ticket: Ticket, source: RefRow, target_tier:
         target_name, record.id, record.version, mapper.to_ticket(record).snapshot()
     )
     return ref
+
+
+def adopt_unconfirmed_create(rt: Runtime, source: RefRow) -> RefRow | None:
+    """Link the counterpart that an unconfirmed create for `source` made, if it exists.
+
+    A crash or timeout right after a create leaves its outbox reservation open and the new
+    ticket unlinked. The next pass of the source links it, found by correlation key, also
+    when the escalation rule no longer holds, so the counterpart gets the source's later
+    changes. Returns the new ref, or None when there is nothing to adopt.
+    """
+    correlation = correlation_key(source)
+    earlier = rt.store.get_write(correlation)
+    if earlier is None or earlier.status == "done" or earlier.operation != "create":
+        return None
+    target_name = earlier.target_connector
+    tier = rt.tier_of(target_name)
+    linked = {ref.connector for ref in rt.store.refs_of_link(source.link_id)}
+    if tier is None or target_name not in rt.connectors or target_name in linked:
+        return None
+
+    connector = rt.connectors[target_name]
+    record = rt.policy.call(lambda: connector.find_by_correlation(correlation))
+    if record is None:
+        return None
+    # No snapshot is saved: people may have changed the counterpart since the create, so
+    # nothing on it counts as synced, and the conflict check compares every field.
+    rt.store.complete_write(correlation, record.id, rt.clock())
+    return rt.store.add_ref(source.link_id, target_name, record.id, record.key, tier.value)
 
 
 def _adopt_earlier_create(rt: Runtime, target_name: str, correlation: str) -> NativeRecord | None:
@@ -84,23 +113,87 @@ def push_fields(
     or a repeated event writes nothing.
     """
     mapper = rt.mappers[target.connector]
+    names = _without_lone_resolution(ticket, names)
     names = {name for name in names if mapper.to_native(ticket, {name})}
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
-    names = differs_from(mapper.as_written(ticket, names), snapshot.data if snapshot else None, names)
+    names = _native_differences(mapper, mapper.as_written(ticket, names), snapshot, names)
     if not names:
         return set(), None
 
     outgoing = _with_resolution(ticket, names, target)
     native = mapper.to_native(outgoing, names | _resolution_names(outgoing, names))
+    native = _resolution_defaults(mapper, outgoing, names, native)
     if not native:
         return set(), None
 
     connector = rt.connectors[target.connector]
     record = rt.policy.call(lambda: connector.update_record(target.ticket_id, native))
     written = mapper.to_ticket(record)
-    _confirm(mapper.as_written(outgoing, names), written, names, target)
-    rt.store.save_snapshot(target.connector, target.ticket_id, record.version, written.snapshot())
+    _confirm(mapper, mapper.as_written(outgoing, names), written, names, target)
+    _save_written(rt, target, snapshot, written, names | _resolution_names(outgoing, names))
     return names, record
+
+
+def _save_written(
+    rt: Runtime, target: RefRow, snapshot: SnapshotRow | None, written: Ticket, names: set[str]
+) -> None:
+    """Store the written fields in the target's snapshot, and nothing else of the read-back.
+
+    The read-back also shows what a person changed on the target since its last sync, and
+    the events of those changes may still be queued, delayed or lost. Taken into the
+    snapshot, those changes would look synced and never be copied. The version stays the
+    one last synced, so that a poll still queues the record and those changes are handled.
+    """
+    values = written.snapshot()
+    data = dict(snapshot.data) if snapshot is not None else {}
+    for name in names:
+        if name in values:
+            data[name] = values[name]
+        else:
+            data.pop(name, None)
+    version = snapshot.version if snapshot is not None else None
+    rt.store.save_snapshot(target.connector, target.ticket_id, version, data)
+
+
+def _create_defaults(mapper: Mapper, native: dict[str, Any]) -> dict[str, Any]:
+    """Fill the mapping's `defaults` on create, except resolution fields of a new ticket."""
+    resolution = {mapper.spec.fields.get(name) for name in ("resolution_code", "resolution_notes")}
+    filled = dict(native)
+    for name, value in mapper.spec.defaults.items():
+        if name not in resolution and filled.get(name) is None:
+            filled[name] = value
+    return filled
+
+
+def _resolution_defaults(
+    mapper: Mapper, ticket: Ticket, names: set[str], native: dict[str, Any]
+) -> dict[str, Any]:
+    """Fill a resolution field the target requires from the mapping's `defaults`.
+
+    ServiceNow refuses to resolve without a close code; a ticket resolved in a system that
+    has no such field (Dynamics, say) gets the mapping's default instead of a refusal.
+    """
+    if "status" not in names or ticket.status is None or ticket.status.value not in _FINAL_STATUSES:
+        return native
+    filled = dict(native)
+    for canonical in ("resolution_code", "resolution_notes"):
+        native_name = mapper.spec.fields.get(canonical)
+        if native_name and not filled.get(native_name) and native_name in mapper.spec.defaults:
+            filled[native_name] = mapper.spec.defaults[native_name]
+    return filled
+
+
+def _without_lone_resolution(ticket: Ticket, names: set[str]) -> set[str]:
+    """Drop the resolution fields unless they go with a final status.
+
+    A resolution only means something on a final status: ServiceNow keeps the close code of
+    a reopened incident, and Jira takes a resolution only with a transition. So it travels
+    with the status that needs it (`_resolution_names`) and never alone.
+    """
+    # NOTE: a resolution changed on a ticket that stays resolved is therefore not copied.
+    if "status" in names and ticket.status is not None and ticket.status.is_final:
+        return names
+    return names - {"resolution_code", "resolution_notes"}
 
 
 def _resolution_names(ticket: Ticket, names: set[str]) -> set[str]:
@@ -124,14 +217,43 @@ def _normalized(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _confirm(intended: Ticket, written: Ticket, names: set[str], target: RefRow) -> None:
+def _native_view(mapper: Mapper, ticket: Ticket, name: str) -> dict[str, Any]:
+    """The native values `name` is written as, which is what the target can tell apart.
+
+    Comparing there, not in canonical values, matters where a system has fewer values than
+    the canonical model: Dynamics stores P1 and P2 both as High, so P1 written reads back as
+    P2, yet the write took.
+    """
+    try:
+        native = mapper.to_native(ticket, {name})
+    except MappingError:
+        return {"canonical": _normalized(ticket.snapshot().get(name))}
+    return {key: _normalized(value) for key, value in native.items()}
+
+
+def _native_differences(
+    mapper: Mapper, ticket: Ticket, snapshot: SnapshotRow | None, names: set[str]
+) -> set[str]:
+    """Return the names whose native value differs from the target's last-synced snapshot."""
+    if snapshot is None:
+        return set(names)
+    current = Ticket.from_snapshot(snapshot.data)
+    return {
+        name
+        for name in names
+        if _native_view(mapper, ticket, name) != _native_view(mapper, current, name)
+    }
+
+
+def _confirm(
+    mapper: Mapper, intended: Ticket, written: Ticket, names: set[str], target: RefRow
+) -> None:
     """Raise RejectedError if the read-back shows a field that did not take the written value."""
-    wanted = intended.snapshot()
-    got = written.snapshot()
     missed = sorted(
         name
         for name in names
-        if name in got and _normalized(got.get(name)) != _normalized(wanted.get(name))
+        if name in written.model_fields_set
+        and _native_view(mapper, written, name) != _native_view(mapper, intended, name)
     )
     if missed:
         msg = (

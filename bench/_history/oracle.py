@@ -1,0 +1,282 @@
+"""Judge a played seed: lost updates, regressions and duplicates.
+
+* Lost: a linked pair must agree on what the lower tier owns (title, description,
+  priority). Once a person changed the status of a linked pair, both sides must end at the
+  last status a person set, with its resolution, unless the daemon logged a conflict on the
+  field. Every comment a person posted on a linked ticket must reach the other side with
+  its visibility, edits included. An open P1 or P2 incident must have been escalated.
+* Regression: a field the daemon wrote must never return to a value it had left, unless a
+  person wrote that value again in between on a side that owns the field, or the daemon
+  logged a conflict on it. Two cases are within the sync contract and pass: people on the
+  target changed the field and changed it back since the daemon last wrote it (A to B to
+  A), which the value-based conflict check cannot see, so the source's newer value is
+  written over A; and the resolution, which follows the status (Jira sets and clears it on
+  transitions), so its returns are judged through the status.
+* Duplicate: one counterpart per source ticket, and each comment (and each edit) copied
+  once and never copied back.
+
+A seed that never settles counts as a regression, since only a sync loop keeps writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bench._history.actors import Actor
+from bench._history.journal import Journal, Write
+from bench._history.scenario import HumanComment, SeedRun
+
+__all__ = ["Finding", "judge"]
+
+_OWNED_BY_L1 = ("title", "description", "priority")
+_FINAL = ("resolved", "closed", "canceled")
+_ESCALATING = ("P1", "P2")
+
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken promise: `kind` is lost, regression or duplicate."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Link:
+    l1: str
+    l2: str
+    created_seq: int
+    link_id: int | None
+
+
+def judge(run: SeedRun) -> list[Finding]:
+    """Return every finding of a played seed; an empty list means it kept all promises."""
+    findings: list[Finding] = []
+    links = list(_links(run, findings))
+    for link in links:
+        findings.extend(_check_fields(run, link))
+        findings.extend(_check_comments(run, link))
+    findings.extend(_check_escalations(run, links))
+    findings.extend(_check_regressions(run, links))
+    if not run.settled:
+        findings.append(Finding("regression", "did not settle: the daemon kept writing"))
+    if findings:
+        findings.extend(Finding("note", line) for line in sorted(set(_dead_letters(run))))
+    return findings
+
+
+def _links(run: SeedRun, findings: list[Finding]) -> Iterator[_Link]:
+    """Pair each L2 ticket with the L1 ticket named by its correlation key."""
+    l1, l2 = run.world.l1, run.world.l2
+    created = {(c.connector, c.ticket): c for c in run.journal.created}
+    by_source: dict[str, list[str]] = {}
+    for ticket in l2.tickets():
+        key = l2.correlation_of(ticket) or ""
+        by_source.setdefault(key, []).append(ticket)
+
+    for key, tickets in sorted(by_source.items()):
+        connector, _, source = key.partition(":")
+        if connector != l1.connector or source not in l1.tickets():
+            findings.append(Finding("duplicate", f"{l2.connector} {tickets} carry no known key"))
+            continue
+        if len(tickets) > 1:
+            findings.append(Finding("duplicate", f"{key} has {len(tickets)} counterparts"))
+        ref = run.rt.store.find_ref(l1.connector, source)
+        first = created[(l2.connector, tickets[0])].seq
+        yield _Link(source, tickets[0], first, ref.link_id if ref else None)
+
+
+def _conflicts(run: SeedRun, link: _Link, name: str) -> bool:
+    if link.link_id is None:
+        return False
+    return any(
+        row.action == "conflict" and name in row.fields
+        for row in run.rt.store.sync_log(limit=100_000)
+        if row.link_id == link.link_id
+    )
+
+
+def _check_fields(run: SeedRun, link: _Link) -> Iterator[Finding]:
+    l1 = run.world.l1.fields_of(link.l1)
+    l2 = run.world.l2.fields_of(link.l2)
+    for name in _OWNED_BY_L1:
+        if l1.get(name) != l2.get(name):
+            yield Finding("lost", f"{name} of {link.l1}: L1 {l1.get(name)!r}, L2 {l2.get(name)!r}")
+
+    people = [
+        write
+        for write in _writes_of(run, link, "status")
+        if write.human and write.seq > link.created_seq
+    ]
+    if not people:
+        return
+    if l1.get("status") != l2.get("status"):
+        yield Finding("lost", f"status of {link.l1}: L1 {l1.get('status')}, L2 {l2.get('status')}")
+        return
+    last = people[-1]
+    if (
+        l1.get("status") != last.value
+        and not _conflicts(run, link, "status")
+        and not _overwritten_by_contract(run.journal, last)
+    ):
+        shown = l1.get("status")
+        yield Finding("lost", f"status of {link.l1}: {last.value} set last, both show {shown}")
+        return
+    resolution = _resolution_of(run, last)
+    if last.value == "resolved" and l1.get("status") == "resolved" and resolution is not None:
+        for side, values in (("L1", l1), ("L2", l2)):
+            if values.get("resolution_code") != resolution and not _conflicts(
+                run, link, "resolution_code"
+            ):
+                got = values.get("resolution_code")
+                yield Finding("lost", f"resolution of {link.l1}: {resolution} set, {side} {got!r}")
+
+
+def _writes_of(run: SeedRun, link: _Link, name: str) -> list[Write]:
+    l1, l2 = run.world.l1.connector, run.world.l2.connector
+    writes = run.journal.history(l1, link.l1, name) + run.journal.history(l2, link.l2, name)
+    return sorted(writes, key=lambda write: write.seq)
+
+
+def _resolution_of(run: SeedRun, status: Write) -> object | None:
+    """Return the resolution a person set together with a status, if any."""
+    for write in run.journal.history(status.connector, status.ticket, "resolution_code"):
+        if write.seq == status.seq:
+            return write.value
+    return None
+
+
+def _check_comments(run: SeedRun, link: _Link) -> Iterator[Finding]:
+    sides: dict[str, tuple[Actor, str, Actor, str]] = {
+        run.world.l1.connector: (run.world.l1, link.l1, run.world.l2, link.l2),
+        run.world.l2.connector: (run.world.l2, link.l2, run.world.l1, link.l1),
+    }
+    for comment in run.comments:
+        own, ticket, other, other_ticket = sides[comment.connector]
+        if ticket != comment.ticket:
+            continue
+        yield from _check_one_comment(comment, own, ticket, other, other_ticket)
+
+
+def _check_one_comment(
+    comment: HumanComment, own: Actor, ticket: str, other: Actor, other_ticket: str
+) -> Iterator[Finding]:
+    copies = other.comments_of(other_ticket)
+    originals = own.comments_of(ticket)
+    for index, text in enumerate(comment.texts):
+        token = text.split()[0]
+        found = [entry for entry in copies if token in entry.text]
+        current = index == len(comment.texts) - 1
+        if current and not found:
+            yield Finding("lost", f"comment {token} on {ticket} never reached {other.connector}")
+        if len(found) > 1:
+            yield Finding("duplicate", f"comment {token} copied {len(found)} times")
+        if any(entry.public != comment.public for entry in found):
+            yield Finding("lost", f"comment {token} changed visibility on {other.connector}")
+        back = [entry for entry in originals if token in entry.text]
+        if len(back) > 1:
+            yield Finding("duplicate", f"comment {token} was copied back to {own.connector}")
+
+
+def _check_escalations(run: SeedRun, links: list[_Link]) -> Iterator[Finding]:
+    linked = {link.l1 for link in links}
+    for ticket in run.world.l1.tickets():
+        values = run.world.l1.fields_of(ticket)
+        wants = values.get("priority") in _ESCALATING and values.get("status") not in _FINAL
+        if wants and ticket not in linked:
+            yield Finding("lost", f"{ticket} is open at {values.get('priority')} but not escalated")
+
+
+def _check_regressions(run: SeedRun, links: list[_Link]) -> Iterator[Finding]:
+    l1, l2 = run.world.l1.connector, run.world.l2.connector
+    for link in links:
+        for name in (*_OWNED_BY_L1, "status"):
+            authors = [(l1, link.l1)] if name in _OWNED_BY_L1 else [(l1, link.l1), (l2, link.l2)]
+            people = [
+                write
+                for connector, ticket in authors
+                for write in run.journal.history(connector, ticket, name)
+                if write.human
+            ]
+            for connector, ticket in ((l1, link.l1), (l2, link.l2)):
+                history = _settled(run.journal, run.journal.history(connector, ticket, name))
+                for write in _returns(run.journal, history, people):
+                    if not _conflicts(run, link, name):
+                        yield Finding(
+                            "regression",
+                            f"{name} of {connector} {ticket} went back to {write.value!r}",
+                        )
+
+
+def _settled(journal: Journal, history: list[Write]) -> list[Write]:
+    """Drop the daemon's passing values: a status it walked through within one write (a
+    Jira reopen before a resolve, say), seen as a daemon write followed by another with no
+    snapshot saved in between."""
+    kept = []
+    for index, write in enumerate(history):
+        after = history[index + 1] if index + 1 < len(history) else None
+        passing = (
+            after is not None
+            and not write.human
+            and not after.human
+            and not any(
+                write.seq < synced.seq < after.seq
+                for synced in journal.synced_until(write.connector, write.ticket, after.seq)
+            )
+        )
+        if not passing:
+            kept.append(write)
+    return kept
+
+
+def _overwritten_by_contract(journal: Journal, last: Write) -> bool:
+    """Say whether the daemon overwrote a person's last value where it looked unsynced."""
+    history = journal.history(last.connector, last.ticket, last.field)
+    later = [i for i, write in enumerate(history) if write.seq > last.seq and not write.human]
+    return bool(later) and _looked_unchanged(journal, history, later[0])
+
+
+def _returns(journal: Journal, history: list[Write], people: list[Write]) -> Iterator[Write]:
+    """Yield the daemon's writes that restore a value the field had left, with no person
+    writing that value again in between."""
+    for index, write in enumerate(history):
+        if write.human or _looked_unchanged(journal, history, index):
+            continue
+        earlier = [i for i in range(index) if history[i].value == write.value]
+        if not earlier:
+            continue
+        left_at = history[earlier[-1] + 1].seq
+        again = any(
+            person.value == write.value and left_at < person.seq < write.seq for person in people
+        )
+        if not again:
+            yield write
+
+
+def _looked_unchanged(journal: Journal, history: list[Write], index: int) -> bool:
+    """Say whether people changed a field since the daemon last synced it and changed it
+    back (A to B to A), so that the daemon's write at `index` saw no change to keep."""
+    if index == 0:
+        return False
+    write, before = history[index], history[index - 1].value
+    # The daemon's view of the field: the snapshots since it last saw another value.
+    same = None
+    for synced in reversed(journal.synced_until(write.connector, write.ticket, write.seq)):
+        if synced.data.get(write.field, _ABSENT) != before:
+            break
+        same = synced
+    if same is None:
+        return False
+    return any(earlier.human and same.seq < earlier.seq for earlier in history[:index])
+
+
+def _dead_letters(run: SeedRun) -> list[str]:
+    return [
+        f"dead letter on {row.connector} {row.ticket_id}: {row.error}"
+        for row in run.rt.store.sync_log(limit=100_000)
+        if row.action == "dead_lettered"
+    ]

@@ -1,0 +1,1 @@
+"""The contract adapters of the four bundled connectors, one module per system."""
