@@ -42,7 +42,8 @@ bench: $(STAMP)
 crash: $(STAMP)
 	$(BIN)/python -m bench.crash --kills 100
 
-# The connector contract suite in recorded and emulator modes, then a table of results by connector and mode.
+# The connector contract suite in recorded and emulator modes, then its results by connector
+# and mode.
 # Live mode needs TIERBRIDGE_LIVE_* credentials: `pytest -m live tests/contract`, see
 # docs/contract-tests.md.
 CONTRACT_REPORT := .pytest_cache/contract-report.xml
