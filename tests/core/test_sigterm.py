@@ -81,13 +81,13 @@ def live_leases(store: Store) -> list[InboxRow]:
 
 
 def test_sigterm_idle_daemon(scenario_factory: Callable[..., Scenario]) -> None:
-    """An idle daemon exits at once with status 0."""
+    """An idle daemon exits within the promised 10 s with status 0."""
     scenario = scenario_factory()
     daemon = scenario.start_daemon()
 
     seconds = daemon.terminate(EXIT_SECONDS)
 
-    assert seconds < 2.0
+    assert seconds < 10.0
     assert daemon.process.returncode == 0
 
 

@@ -61,11 +61,8 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     import os
 
     secret = os.environ.get(args.webhook_secret_env) if args.webhook_secret_env else None
-    if args.system == "servicenow":
-        from tierbridge.emulators.servicenow.__main__ import serve
-    else:
-        from tierbridge.emulators.jira import serve
-    serve(args.port, args.tls_dir, args.webhook_url, secret)
+    module = importlib.import_module(f"tierbridge.emulators.{args.system}.__main__")
+    module.serve(args.port, args.tls_dir, args.webhook_url, secret)
     return 0
 
 
@@ -113,7 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     emulate = commands.add_parser(
         "emulate", help="serve a local emulator of a vendor's REST API over HTTPS"
     )
-    emulate.add_argument("system", choices=["servicenow", "jira"])
+    emulate.add_argument("system", choices=["servicenow", "jira", "salesforce", "dynamics"])
     emulate.add_argument(
         "--port", type=int, default=0, help="port on 127.0.0.1 (0 picks a free one)"
     )
@@ -127,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     emulate.set_defaults(func=_cmd_emulate)
 
     demo = commands.add_parser(
-        "demo", help="replay real incidents through ServiceNow and JSM emulators"
+        "demo", help="replay real tickets through local emulators of each tier (see --scenario)"
     )
     demo.add_argument(
         "--incidents", type=int, default=None, help="incidents to replay (default: the sample)"

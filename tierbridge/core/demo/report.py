@@ -26,7 +26,8 @@ def print_summary(
         f"  resolved back in SN       {outcome.resolved_back} of {expected_resolved} resolved by L2",
         f"  comments SN -> JSM        {outcome.comments_to_l2} checked",
         f"  comments JSM -> SN        {outcome.comments_to_l1} checked",
-        f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}",
+        f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}"
+        " (our own writes coming back)",
         f"  retries                   {actions.get('retry', 0)}",
         f"  errors                    {len(outcome.problems)}",
         f"  time                      {seconds:.1f} s",

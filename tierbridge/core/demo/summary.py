@@ -26,7 +26,8 @@ def print_played(played: Played, seconds: float) -> None:
         f"  resolved back at L1       {outcome.resolved_back} of {expected_resolved} resolved higher up",
         f"  comments up the tiers     {outcome.comments_up} checked",
         f"  comments down the tiers   {outcome.comments_down} checked",
-        f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}",
+        f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}"
+        " (our own writes coming back)",
         f"  retries                   {actions.get('retry', 0)}",
         f"  errors                    {len(outcome.problems)}",
         f"  time                      {seconds:.1f} s",
