@@ -26,7 +26,9 @@ poll log lines carry `tenant`, and `tierbridge_connector_info` maps connectors t
 in the metrics.
 
 NOTE: the `log`, `status` and `report` commands and the intake's log lines name connectors,
-not tenants; `tenant_of` maps one to the other.
+not tenants; `tenant_of` maps one to the other. The JSON schema in `schema/` still requires
+`connectors` and `tiers`, so an editor flags a daemon file with tenants that
+`tierbridge validate` accepts.
 """
 
 from __future__ import annotations
