@@ -3,15 +3,16 @@
 * Lost: a linked pair must agree on what the lower tier owns (title, description,
   priority). Once a person changed the status of a linked pair, both sides must end at the
   last status a person set, with its resolution, unless the daemon logged a conflict on the
-  field. Every comment a person posted on a linked ticket must reach the other side with
-  its visibility, edits included. An open P1 or P2 incident must have been escalated.
+  field or the changed-back case below applies. Every comment a person posted on a linked
+  ticket must reach the other side with its visibility, edits included. An open P1 or P2
+  incident must have been escalated.
 * Regression: a field the daemon wrote must never return to a value it had left, unless a
   person wrote that value again in between on a side that owns the field, or the daemon
-  logged a conflict on it. Two cases are within the sync contract and pass: people on the
-  target changed the field and changed it back since the daemon last wrote it (A to B to
-  A), which the value-based conflict check cannot see, so the source's newer value is
-  written over A; and the resolution, which follows the status (Jira sets and clears it on
-  transitions), so its returns are judged through the status.
+  logged a conflict on it. Two cases are within the sync contract and pass. In the first,
+  people on the target changed the field and changed it back (A to B to A) since the daemon
+  last saw it at A. The value-based conflict check cannot see that, so the source's newer
+  value is written over A. The second is the resolution, which follows the status (Jira
+  sets and clears it on transitions), so its returns are judged through the status.
 * Duplicate: one counterpart per source ticket, and each comment (and each edit) copied
   once and never copied back.
 
@@ -39,7 +40,7 @@ _ABSENT = object()
 
 @dataclass(frozen=True)
 class Finding:
-    """One broken promise: `kind` is lost, regression or duplicate."""
+    """One broken promise (`kind` lost, regression or duplicate), or a `note` giving context."""
 
     kind: str
     reason: str

@@ -6,6 +6,7 @@ during these tests. They check what is scheduled and run the unit of work themse
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,3 +133,33 @@ def test_restart_keeps_timer(harness: Harness) -> None:
     assert after == {timer_id: DUE}
     assert fired is True
     assert len(harness.systems["l2"].records) == 1
+
+
+def test_overdue_timer_fires_at_start(tmp_path: Path) -> None:
+    """A timer that fell due while no runner ran fires as soon as a runner starts."""
+    past = datetime(2020, 3, 2, 9, 0, tzinfo=UTC)
+    harness = Harness.from_yaml(tmp_path, CONFIG, past, tiers=2)
+    ticket_id = open_ticket(harness)
+    timer_id = resolution_timer_id(harness, ticket_id)
+    harness.clock.set(past.replace(hour=14))
+    woken: list[bool] = []
+    scheduler = BackgroundScheduler(timezone="UTC")
+    timers = TimerScheduler(harness.rt, scheduler, on_fired=lambda: woken.append(True))
+
+    timers.start()
+    scheduler.start()
+    try:
+        # Wait until the job ran and APScheduler dropped it, so shutdown does not race it.
+        deadline = time.monotonic() + 10
+        while (not woken or timers.scheduled()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        scheduler.shutdown(wait=True)
+        timers.stop()
+
+    timer = harness.rt.store.get_timer(timer_id)
+    assert woken == [True]
+    assert timer is not None
+    assert timer.status == "fired"
+    assert harness.rt.store.pending_count() == 1
+    harness.close()

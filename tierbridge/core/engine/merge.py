@@ -58,6 +58,8 @@ def settle_conflicts(
     to_write = set(names)
     conflicts = []
     for name in sorted(names):
+        # NOTE: a field changed and changed back on the target since the last sync (A to B
+        # to A) reads as unchanged here, so the source's value is written over it.
         if (
             name not in current
             or (name in base and current[name] == base[name])
