@@ -2,17 +2,18 @@
 
 * Lost: a linked pair must agree on what the lower tier owns (title, description,
   priority). Once a person changed the status of a linked pair, both sides must end at the
-  last status a person set, with its resolution, unless the daemon logged a conflict on the
-  field or the changed-back case below applies. Every comment a person posted on a linked
+  last status a person set, with its resolution. The exceptions: the daemon logged a
+  conflict on the field, overwrote the status by the contract below, or never saw the
+  change because it ended where it started. Every comment a person posted on a linked
   ticket must reach the other side with its visibility, edits included. An open P1 or P2
   incident must have been escalated.
 * Regression: a field the daemon wrote must never return to a value it had left, unless a
   person wrote that value again in between on a side that owns the field, or the daemon
-  logged a conflict on it. Two cases are within the sync contract and pass. In the first,
-  people on the target changed the field and changed it back (A to B to A) since the daemon
-  last saw it at A. The value-based conflict check cannot see that, so the source's newer
-  value is written over A. The second is the resolution, which follows the status (Jira
-  sets and clears it on transitions), so its returns are judged through the status.
+  logged a conflict on it. A return also passes when the daemon copied the other side's
+  current value over one it took as synced: the value-based conflict check cannot see that
+  people changed a field and changed it back (A to B to A), or changed a counterpart before
+  its adoption after a crash. The resolution is not judged on its own: it follows the
+  status (Jira sets and clears it on transitions), so its returns are judged through it.
 * Duplicate: one counterpart per source ticket, and each comment (and each edit) copied
   once and never copied back.
 
@@ -50,7 +51,9 @@ class Finding:
 class _Link:
     l1: str
     l2: str
-    created_seq: int
+    #: When the daemon first saved a snapshot of the L2 ticket: its create, or its adoption
+    #: after a crash. The state at that point is the link's baseline.
+    linked_seq: int
     link_id: int | None
 
 
@@ -87,8 +90,9 @@ def _links(run: SeedRun, findings: list[Finding]) -> Iterator[_Link]:
         if len(tickets) > 1:
             findings.append(Finding("duplicate", f"{key} has {len(tickets)} counterparts"))
         ref = run.rt.store.find_ref(l1.connector, source)
-        first = created[(l2.connector, tickets[0])].seq
-        yield _Link(source, tickets[0], first, ref.link_id if ref else None)
+        synced = run.journal.synced_until(l2.connector, tickets[0], 1 << 62)
+        linked = synced[0].seq if synced else created[(l2.connector, tickets[0])].seq
+        yield _Link(source, tickets[0], linked, ref.link_id if ref else None)
 
 
 def _conflicts(run: SeedRun, link: _Link, name: str) -> bool:
@@ -111,9 +115,9 @@ def _check_fields(run: SeedRun, link: _Link) -> Iterator[Finding]:
     people = [
         write
         for write in _writes_of(run, link, "status")
-        if write.human and write.seq > link.created_seq
+        if write.human and write.seq > link.linked_seq
     ]
-    if not people:
+    if not people or _unseen(run.journal, people):
         return
     if l1.get("status") != l2.get("status"):
         yield Finding("lost", f"status of {link.l1}: L1 {l1.get('status')}, L2 {l2.get('status')}")
@@ -122,7 +126,7 @@ def _check_fields(run: SeedRun, link: _Link) -> Iterator[Finding]:
     if (
         l1.get("status") != last.value
         and not _conflicts(run, link, "status")
-        and not _overwritten_by_contract(run.journal, last)
+        and not _overwritten_by_contract(run.journal, last, _other_side(run, link, last))
     ):
         shown = l1.get("status")
         yield Finding("lost", f"status of {link.l1}: {last.value} set last, both show {shown}")
@@ -135,6 +139,31 @@ def _check_fields(run: SeedRun, link: _Link) -> Iterator[Finding]:
             ):
                 got = values.get("resolution_code")
                 yield Finding("lost", f"resolution of {link.l1}: {resolution} set, {side} {got!r}")
+
+
+def _unseen(journal: Journal, people: list[Write]) -> bool:
+    """Say whether the status changes people made ended, on each side, where that side
+    started, so that every snapshot the daemon took of it shows the same value.
+
+    A counterpart starts in its own initial status, so the two sides may differ until a
+    change the daemon can see, and changes that end where they started are not one.
+    """
+    sides = {(write.connector, write.ticket) for write in people}
+    return all(_netted_out(journal, people, connector, ticket) for connector, ticket in sides)
+
+
+def _netted_out(journal: Journal, people: list[Write], connector: str, ticket: str) -> bool:
+    mine = [write for write in people if (write.connector, write.ticket) == (connector, ticket)]
+    synced = journal.synced_until(connector, ticket, 1 << 62)
+    before = [entry for entry in synced if entry.seq < mine[0].seq]
+    after = [entry for entry in synced if entry.seq > mine[0].seq]
+    final = mine[-1].value
+    return (
+        bool(before)
+        and bool(after)
+        and before[-1].data.get("status", _ABSENT) == final
+        and all(entry.data.get("status", _ABSENT) == final for entry in after)
+    )
 
 
 def _writes_of(run: SeedRun, link: _Link, name: str) -> list[Write]:
@@ -203,9 +232,11 @@ def _check_regressions(run: SeedRun, links: list[_Link]) -> Iterator[Finding]:
                 for write in run.journal.history(connector, ticket, name)
                 if write.human
             ]
-            for connector, ticket in ((l1, link.l1), (l2, link.l2)):
+            sides = ((l1, link.l1, l2, link.l2), (l2, link.l2, l1, link.l1))
+            for connector, ticket, other_connector, other_ticket in sides:
                 history = _settled(run.journal, run.journal.history(connector, ticket, name))
-                for write in _returns(run.journal, history, people):
+                other = run.journal.history(other_connector, other_ticket, name)
+                for write in _returns(run.journal, history, people, other):
                     if not _conflicts(run, link, name):
                         yield Finding(
                             "regression",
@@ -234,18 +265,27 @@ def _settled(journal: Journal, history: list[Write]) -> list[Write]:
     return kept
 
 
-def _overwritten_by_contract(journal: Journal, last: Write) -> bool:
-    """Say whether the daemon overwrote a person's last value where it looked unsynced."""
-    history = journal.history(last.connector, last.ticket, last.field)
+def _other_side(run: SeedRun, link: _Link, write: Write) -> list[Write]:
+    """Return the history of the same field on the other ticket of the link."""
+    if write.connector == run.world.l1.connector:
+        return run.journal.history(run.world.l2.connector, link.l2, write.field)
+    return run.journal.history(run.world.l1.connector, link.l1, write.field)
+
+
+def _overwritten_by_contract(journal: Journal, last: Write, other: list[Write]) -> bool:
+    """Say whether the daemon overwrote a person's last value by the sync contract."""
+    history = _settled(journal, journal.history(last.connector, last.ticket, last.field))
     later = [i for i, write in enumerate(history) if write.seq > last.seq and not write.human]
-    return bool(later) and _looked_unchanged(journal, history, later[0])
+    return bool(later) and _by_contract(journal, history, later[0], other)
 
 
-def _returns(journal: Journal, history: list[Write], people: list[Write]) -> Iterator[Write]:
+def _returns(
+    journal: Journal, history: list[Write], people: list[Write], other: list[Write]
+) -> Iterator[Write]:
     """Yield the daemon's writes that restore a value the field had left, with no person
     writing that value again in between."""
     for index, write in enumerate(history):
-        if write.human or _looked_unchanged(journal, history, index):
+        if write.human or _by_contract(journal, history, index, other):
             continue
         earlier = [i for i in range(index) if history[i].value == write.value]
         if not earlier:
@@ -258,21 +298,22 @@ def _returns(journal: Journal, history: list[Write], people: list[Write]) -> Ite
             yield write
 
 
-def _looked_unchanged(journal: Journal, history: list[Write], index: int) -> bool:
-    """Say whether people changed a field since the daemon last synced it and changed it
-    back (A to B to A), so that the daemon's write at `index` saw no change to keep."""
+def _by_contract(journal: Journal, history: list[Write], index: int, other: list[Write]) -> bool:
+    """Say whether the daemon's write at `index` copied the other side's current value over
+    a value the daemon took as synced, which the value-based conflict check allows.
+
+    The value overwritten may still be one people set: changed and changed back since the
+    last sync (A to B to A), or set on a counterpart before its adoption after a crash.
+    A write of a value the other side no longer has is stale and never passes.
+    """
     if index == 0:
         return False
-    write, before = history[index], history[index - 1].value
-    # The daemon's view of the field: the snapshots since it last saw another value.
-    same = None
-    for synced in reversed(journal.synced_until(write.connector, write.ticket, write.seq)):
-        if synced.data.get(write.field, _ABSENT) != before:
-            break
-        same = synced
-    if same is None:
+    write = history[index]
+    current = [earlier.value for earlier in other if earlier.seq < write.seq]
+    if not current or current[-1] != write.value:
         return False
-    return any(earlier.human and same.seq < earlier.seq for earlier in history[:index])
+    synced = journal.synced_until(write.connector, write.ticket, write.seq)
+    return bool(synced) and synced[-1].data.get(write.field, _ABSENT) == history[index - 1].value
 
 
 def _dead_letters(run: SeedRun) -> list[str]:

@@ -84,14 +84,19 @@ class TestDeliveries:
 
 class TestOracle:
     def test_stale_write_is_regression(self) -> None:
-        """The daemon restoring a value that no person set again is a regression."""
+        """The daemon restoring a value the source no longer has is a regression."""
         journal = Journal()
+        _write(journal, "snow", "new", human=True)
         _write(journal, "jsm", "new", human=False)
+        journal.note_synced("jsm", "t1", {"status": "new"})
+        _write(journal, "snow", "pending", human=True)
         _write(journal, "jsm", "pending", human=False)
+        journal.note_synced("jsm", "t1", {"status": "pending"})
         _write(journal, "jsm", "new", human=False)
         history = journal.history("jsm", "t1", "status")
+        source = journal.history("snow", "t1", "status")
 
-        found = list(_returns(journal, history, people=[]))
+        found = list(_returns(journal, history, [], source))
 
         assert [write.value for write in found] == ["new"]
 
@@ -103,25 +108,37 @@ class TestOracle:
         _write(journal, "snow", "new", human=True)
         _write(journal, "jsm", "new", human=False)
         people = [write for write in journal.writes if write.human]
+        history = journal.history("jsm", "t1", "status")
 
-        found = list(_returns(journal, journal.history("jsm", "t1", "status"), people))
+        found = list(_returns(journal, history, people, journal.history("snow", "t1", "status")))
 
         assert found == []
 
-    def test_changed_back_passes(self) -> None:
-        """Only a value people changed back since the daemon last saw it may be overwritten."""
+    def test_synced_value_overwrite_passes(self) -> None:
+        """Copying the source's value over one the daemon took as synced is no regression."""
         journal = Journal()
-        _write(journal, "jsm", "new", human=False)
+        _write(journal, "snow", "pending", human=True)
+        _write(journal, "jsm", "pending", human=False)
         journal.note_synced("jsm", "t1", {"status": "new"})
-        _write(journal, "jsm", "pending", human=True)
         _write(journal, "jsm", "new", human=True)
+        _write(journal, "jsm", "pending", human=False)
+        history = journal.history("jsm", "t1", "status")
+
+        found = list(_returns(journal, history, [], journal.history("snow", "t1", "status")))
+
+        assert found == []
+
+    def test_unseen_change_overwrite_fails(self) -> None:
+        """Overwriting a value the daemon never took as synced, with no conflict, fails."""
+        journal = Journal()
+        _write(journal, "snow", "pending", human=True)
         _write(journal, "jsm", "pending", human=False)
         journal.note_synced("jsm", "t1", {"status": "pending"})
         _write(journal, "jsm", "new", human=True)
         _write(journal, "jsm", "pending", human=False)
         history = journal.history("jsm", "t1", "status")
 
-        found = list(_returns(journal, history, people=[]))
+        found = list(_returns(journal, history, [], journal.history("snow", "t1", "status")))
 
         assert [write.seq for write in found] == [history[-1].seq]
 

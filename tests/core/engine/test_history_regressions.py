@@ -10,6 +10,8 @@ from typing import Any
 
 from tests.conftest import Stack
 from tests.core.engine.support import actions
+from tierbridge.core.engine.writes import create_counterpart
+from tierbridge.core.model import Tier
 
 
 def escalated(stack: Stack) -> tuple[str, dict[str, Any]]:
@@ -111,3 +113,70 @@ def test_canceled_counterpart_resolves(stack: Stack) -> None:
     fields = stack.l2.get_issue(issue["key"])["fields"]
     assert fields["status"]["name"] == "Resolved"
     assert fields["resolution"]["name"] == "Duplicate"
+
+
+def test_kept_value_written_back(stack: Stack) -> None:
+    """A JSM status that wins a conflict reaches ServiceNow, though JSM later changes it back."""
+    sys_id, issue = escalated(stack)
+    stack.l1.update_incident(sys_id, state="2")
+    stack.process("snow", sys_id)
+    stack.l1.update_incident(sys_id, state="3")
+    stack.l2.transition_to(issue["key"], "Waiting for support")
+
+    stack.process("snow", sys_id)
+    stack.l2.transition_to(issue["key"], "In Progress")
+    stack.process("jsm", issue["id"])
+
+    assert stack.l1.get_incident(sys_id)["state"] == "2"
+    assert jsm_status(stack, issue["key"]) == "In Progress"
+
+
+def test_adopted_status_not_copied_back(stack: Stack) -> None:
+    """An adopted JSM issue's initial status does not overwrite the incident's status."""
+    incident = stack.open_incident(impact="1", urgency="1", state="2")
+    sys_id = incident["sys_id"]
+    ref = stack.rt.store.create_link("snow", sys_id, incident["number"], "L1")
+    key = f"snow:{sys_id}"
+    stack.rt.store.reserve_write(ref.link_id, "jsm", "create", key, stack.rt.clock())
+    created = stack.rt.connectors["jsm"].create_record({"summary": "VPN drops"}, key)
+
+    stack.process("snow", sys_id)
+    stack.process("jsm", created.id)
+
+    assert stack.l1.get_incident(sys_id)["state"] == "2"
+
+
+def test_create_sets_link_baseline(stack: Stack) -> None:
+    """Changes after a create reach the counterpart though the pass crashed after it."""
+    incident = stack.open_incident(state="8")
+    sys_id = incident["sys_id"]
+    stack.process("snow", sys_id)
+    stack.l1.update_incident(sys_id, state="2", impact="1", urgency="1")
+    source = stack.rt.store.find_ref("snow", sys_id)
+    assert source is not None
+    ticket = stack.rt.mappers["snow"].to_ticket(stack.rt.connectors["snow"].get_record(sys_id))
+    create_counterpart(stack.rt, ticket, source, Tier.L2)
+    stack.l1.update_incident(sys_id, state="3")
+    stack.l1.update_incident(sys_id, state="8")
+
+    stack.process("snow", sys_id)
+
+    (issue,) = stack.jsm_issues()
+    assert issue["fields"]["status"]["name"] == "Canceled"
+
+
+def test_write_without_snapshot_readable(stack: Stack) -> None:
+    """A write to a linked ticket that had no snapshot leaves one its next event can read."""
+    incident = stack.open_incident(short_description="Printer offline")
+    sys_id = incident["sys_id"]
+    created = stack.rt.connectors["jsm"].create_record({"summary": "Printer offline"}, "manual")
+    ref = stack.rt.store.create_link("snow", sys_id, incident["number"], "L1")
+    stack.rt.store.add_ref(ref.link_id, "jsm", created.id, created.key, "L2")
+    stack.l1.update_incident(sys_id, short_description="Printer offline on floor 2")
+    stack.process("snow", sys_id)
+    stack.l1.update_incident(sys_id, short_description="Printer offline on floor 3")
+
+    row = stack.process("snow", sys_id)
+
+    assert row.status == "done"
+    assert stack.jsm_issues()[0]["fields"]["summary"] == "Printer offline on floor 3"

@@ -13,15 +13,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tierbridge.core.engine.fields import copyable_fields
+from tierbridge.core.engine.writes import push_fields, save_synced
 from tierbridge.core.sync_settings import Ownership
 
 if TYPE_CHECKING:
-
     from tierbridge.core.model import Ticket
     from tierbridge.core.runtime import Runtime
     from tierbridge.core.store import RefRow
 
-__all__ = ["Conflict", "copyable_fields", "describe_conflicts", "settle_conflicts"]
+__all__ = [
+    "Conflict",
+    "copyable_fields",
+    "describe_conflicts",
+    "settle_conflicts",
+    "write_back_kept",
+]
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,8 @@ def settle_conflicts(
     if not names:
         return names, []
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
-    # Without a snapshot nothing on the target is known to be synced (a counterpart adopted
-    # after an unconfirmed create), so every field that differs counts as a conflict.
+    # Without a snapshot nothing on the target is known to be synced, so every field that
+    # differs counts as a conflict.
     base = snapshot.data if snapshot is not None else {}
 
     connector = rt.connectors[target.connector]
@@ -87,6 +93,32 @@ def _winner(policy: Ownership, ticket: Ticket, live: Ticket) -> str:
             return "target"
         return "source"
     return "source"
+
+
+def write_back_kept(
+    rt: Runtime, ticket: Ticket, source: RefRow, target: RefRow, conflicts: list[Conflict]
+) -> set[str]:
+    """Write the values `target` kept in `conflicts` to the source and to `ticket`.
+
+    The target's own events would not copy them when its value equals the one last synced
+    (changed and changed back), and the two sides would then never agree. The target's
+    snapshot takes the values too, so that its next change is seen. Returns the fields
+    written.
+    """
+    names = {conflict.field for conflict in conflicts if conflict.winner == "target"}
+    names &= copyable_fields(rt.config.sync.ownership, target.tier, source.tier)
+    if not names:
+        return set()
+
+    connector = rt.connectors[target.connector]
+    record = rt.policy.call(lambda: connector.get_record(target.ticket_id))
+    live = rt.mappers[target.connector].to_ticket(record)
+    written, _record = push_fields(rt, live, source, names)
+    for name in written:
+        setattr(ticket, name, getattr(live, name))
+    snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
+    save_synced(rt, target, snapshot, live, written)
+    return written
 
 
 def describe_conflicts(conflicts: list[Conflict]) -> str:

@@ -16,7 +16,12 @@ import structlog
 
 from tierbridge.core.engine.comments import sync_comments
 from tierbridge.core.engine.fields import changed_fields
-from tierbridge.core.engine.merge import copyable_fields, describe_conflicts, settle_conflicts
+from tierbridge.core.engine.merge import (
+    copyable_fields,
+    describe_conflicts,
+    settle_conflicts,
+    write_back_kept,
+)
 from tierbridge.core.engine.writes import adopt_unconfirmed_create, push_fields
 from tierbridge.core.errors import (
     ConfigError,
@@ -230,6 +235,11 @@ def _push_changes(
                 fields=[conflict.field for conflict in conflicts],
                 detail=describe_conflicts(conflicts),
             )
+            kept = write_back_kept(rt, ticket, source, target, conflicts)
+            if kept:
+                wrote = True
+                detail = "the target's value won the conflict"
+                _note(run, "updated", "ok", target=source, fields=sorted(kept), detail=detail)
         if not allowed:
             continue
         written, _record = push_fields(rt, ticket, target, allowed)

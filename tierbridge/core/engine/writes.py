@@ -14,7 +14,13 @@ if TYPE_CHECKING:
     from tierbridge.core.runtime import Runtime
     from tierbridge.core.store import RefRow, SnapshotRow
 
-__all__ = ["adopt_unconfirmed_create", "create_counterpart", "create_fields", "push_fields"]
+__all__ = [
+    "adopt_unconfirmed_create",
+    "create_counterpart",
+    "create_fields",
+    "push_fields",
+    "save_synced",
+]
 
 _FINAL_STATUSES = {Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELED.value}
 
@@ -59,10 +65,18 @@ def create_counterpart(rt: Runtime, ticket: Ticket, source: RefRow, target_tier:
         record = target.create_record(fields, correlation)
 
     rt.store.complete_write(correlation, record.id, rt.clock())
+    first_target = len(rt.store.refs_of_link(source.link_id)) == 1
     ref = rt.store.add_ref(source.link_id, target_name, record.id, record.key, target_tier.value)
     rt.store.save_snapshot(
         target_name, record.id, record.version, mapper.to_ticket(record).snapshot()
     )
+    if first_target:
+        # The source's state at the create is the baseline of the new link. Were the pass to
+        # crash now, the next one would otherwise diff against an older snapshot, and later
+        # changes that restore its values (A to B to A) would never reach the counterpart.
+        # NOTE: not done for a second counterpart, whose crash could drop pushes to the first.
+        baseline = ticket.snapshot()
+        rt.store.save_snapshot(source.connector, source.ticket_id, ticket.version, baseline)
     return ref
 
 
@@ -88,10 +102,15 @@ def adopt_unconfirmed_create(rt: Runtime, source: RefRow) -> RefRow | None:
     record = rt.policy.call(lambda: connector.find_by_correlation(correlation))
     if record is None:
         return None
-    # No snapshot is saved: people may have changed the counterpart since the create, so
-    # nothing on it counts as synced, and the conflict check compares every field.
+    # The counterpart's state counts as synced, as after a create, so its own initial status
+    # is never copied back over the source's.
+    # NOTE: so a change a person made to it between the crash and this pass counts as synced:
+    # it is not copied to the source, and a change of the source may overwrite it.
     rt.store.complete_write(correlation, record.id, rt.clock())
-    return rt.store.add_ref(source.link_id, target_name, record.id, record.key, tier.value)
+    ref = rt.store.add_ref(source.link_id, target_name, record.id, record.key, tier.value)
+    snapshot = rt.mappers[target_name].to_ticket(record).snapshot()
+    rt.store.save_snapshot(target_name, record.id, record.version, snapshot)
+    return ref
 
 
 def _adopt_earlier_create(rt: Runtime, target_name: str, correlation: str) -> NativeRecord | None:
@@ -130,11 +149,11 @@ def push_fields(
     record = rt.policy.call(lambda: connector.update_record(target.ticket_id, native))
     written = mapper.to_ticket(record)
     _confirm(mapper, mapper.as_written(outgoing, names), written, names, target)
-    _save_written(rt, target, snapshot, written, names | _resolution_names(outgoing, names))
+    save_synced(rt, target, snapshot, written, names | _resolution_names(outgoing, names))
     return names, record
 
 
-def _save_written(
+def save_synced(
     rt: Runtime, target: RefRow, snapshot: SnapshotRow | None, written: Ticket, names: set[str]
 ) -> None:
     """Store the written fields in the target's snapshot, and nothing else of the read-back.
@@ -145,7 +164,9 @@ def _save_written(
     one last synced, so that a poll still queues the record and those changes are handled.
     """
     values = written.snapshot()
-    data = dict(snapshot.data) if snapshot is not None else {}
+    # Without a snapshot, only the ticket's identity is kept besides the written fields, so
+    # that its other fields still read as changed.
+    data = dict(snapshot.data) if snapshot is not None else {"ref": values["ref"]}
     for name in names:
         if name in values:
             data[name] = values[name]
