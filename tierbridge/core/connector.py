@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from tierbridge.core.errors import RejectedError
-from tierbridge.core.model import Comment
+from tierbridge.core.model import AttachmentMeta, Comment
 
 __all__ = ["Connector", "IntakeEvent", "NativeRecord"]
 
@@ -74,6 +74,8 @@ class Connector(ABC):
     """
 
     system: ClassVar[str]
+    #: Whether the connector implements the three attachment methods below.
+    supports_attachments: ClassVar[bool] = False
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -150,6 +152,34 @@ class Connector(ABC):
         """
         msg = f"{self.system} comments cannot be edited through this connector"
         raise RejectedError(msg, connector=self.name, operation="update comment", record=ticket_id)
+
+    # -- attachments (optional) -----------------------------------------------------------
+
+    def list_attachments(self, ticket_id: str) -> list[AttachmentMeta]:
+        """Read the metadata of every file attached to a record, oldest first.
+
+        `size` is in bytes where the system reports it; `sha256` stays None unless the system
+        gives it. Raise on any failure: a partial list would make files look deleted.
+        """
+        raise self._no_attachments(ticket_id, "list attachments")
+
+    def download_attachment(self, ticket_id: str, attachment: AttachmentMeta) -> bytes:
+        """Read the bytes of one file listed by `list_attachments`."""
+        raise self._no_attachments(ticket_id, "download attachment")
+
+    def upload_attachment(
+        self, ticket_id: str, filename: str, content: bytes, content_type: str | None
+    ) -> AttachmentMeta:
+        """Attach a file to a record and return its metadata as the system recorded it.
+
+        Raise RejectedError when the answer does not confirm the file: no id, or a size that
+        differs from `len(content)`.
+        """
+        raise self._no_attachments(ticket_id, "upload attachment")
+
+    def _no_attachments(self, ticket_id: str, operation: str) -> RejectedError:
+        msg = f"{self.system} attachments are not supported by this connector"
+        return RejectedError(msg, connector=self.name, operation=operation, record=ticket_id)
 
     def close(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
         """Release network sessions; the default has nothing to release."""

@@ -15,6 +15,7 @@ from tierbridge.core.limits.limiter import (
 from tierbridge.core.secrets import SecretRef
 
 __all__ = [
+    "AttachmentSettings",
     "BasicAuth",
     "ConnectorSettings",
     "OAuthClientCredentials",
@@ -27,6 +28,9 @@ DEFAULT_POLL_OVERLAP_SECONDS = 120.0
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_REPLAY_WINDOW_SECONDS = 24 * 3600.0
+#: Largest file copied to a connector when its settings name no limit, in MB (2**20 bytes).
+#: Set `attachments.max_size_mb` to the instance's own limit.
+DEFAULT_ATTACHMENT_MAX_MB = 10.0
 
 
 class _Settings(BaseModel):
@@ -78,6 +82,20 @@ class RateLimitSettings(_Settings):
     allocation_recheck_seconds: float = Field(default=DEFAULT_ALLOCATION_RECHECK_SECONDS, gt=0)
 
 
+class AttachmentSettings(_Settings):
+    """Which files this connector sends and takes."""
+
+    #: False: files are neither copied from this connector's tickets nor to them.
+    enabled: bool = True
+    #: Largest file copied to this connector, in MB (2**20 bytes). A larger file is skipped
+    #: and an internal note on the ticket names it.
+    max_size_mb: float = Field(default=DEFAULT_ATTACHMENT_MAX_MB, gt=0)
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_size_mb * 1024 * 1024)
+
+
 class ConnectorSettings(_Settings):
     """Keys common to every connector entry under `connectors:` in the config."""
 
@@ -95,6 +113,7 @@ class ConnectorSettings(_Settings):
     #: The integration account's login; changes made by it are our own writes coming back.
     integration_user: str | None = None
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    attachments: AttachmentSettings = Field(default_factory=AttachmentSettings)
 
     @field_validator("base_url")
     @classmethod

@@ -23,6 +23,7 @@ from tierbridge.core.store.tables import Base, InboxEvent
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TABLES = {
     "alembic_version",
+    "attachment_map",
     "comment_map",
     "cursors",
     "inbox",

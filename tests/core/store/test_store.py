@@ -14,6 +14,7 @@ from tierbridge.core.store import RefRow, Store
 def test_public_names() -> None:
     """The package exports the store and its row types, and nothing else."""
     assert store_package.__all__ == [
+        "AttachmentRow",
         "CommentRow",
         "CursorRow",
         "InboxRow",

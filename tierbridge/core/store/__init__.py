@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tierbridge.core.store._store import Store
 from tierbridge.core.store.rows import (
+    AttachmentRow,
     CommentRow,
     CursorRow,
     InboxRow,
@@ -19,6 +20,7 @@ from tierbridge.core.store.rows import (
 )
 
 __all__ = [
+    "AttachmentRow",
     "CommentRow",
     "CursorRow",
     "InboxRow",

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tierbridge.core.errors import StoreError
+from tierbridge.core.store._attachments import AttachmentStore
 from tierbridge.core.store._base import describe
 from tierbridge.core.store._database import build_engine, is_memory, normalize_url, upgrade_schema
 from tierbridge.core.store._inbox import InboxStore
@@ -19,8 +20,9 @@ __all__ = ["Store"]
 _log = structlog.get_logger(__name__)
 
 
-class Store(LinkStore, InboxStore, JournalStore, SlaStore):
-    """The daemon's state: links, snapshots, cursors, inbox, outbox and sync log.
+class Store(LinkStore, AttachmentStore, InboxStore, JournalStore, SlaStore):
+    """The daemon's state: links, snapshots, comment and file maps, cursors, inbox, outbox
+    and sync log.
 
     Open it with `Store.open(url)`. Every method runs in its own short transaction and
     returns plain frozen dataclasses, so one store may serve several threads. The store

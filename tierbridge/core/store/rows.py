@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "AttachmentRow",
     "CommentRow",
     "CursorRow",
     "InboxRow",
@@ -59,6 +60,20 @@ class CommentRow:
     created_at: datetime
     #: SHA-256 (hex) of the origin's body as last copied; None on copies and older rows.
     body_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    """A file in `connector` and the original file it copies or is."""
+
+    id: int
+    link_id: int
+    connector: str
+    attachment_id: str
+    origin_connector: str
+    origin_attachment_id: str
+    sha256: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Base",
+    "AttachmentMap",
     "CommentMap",
     "Cursor",
     "InboxEvent",
@@ -148,6 +149,26 @@ class CommentMap(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: SHA-256 (hex) of the body last copied; on an origin's own row only (revision 0003).
     body_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AttachmentMap(Base):
+    """A file on one ticket and the original it copies (or is), with its content hash."""
+
+    __tablename__ = "attachment_map"
+    __table_args__ = (
+        UniqueConstraint("connector", "attachment_id"),
+        Index("ix_attachment_map_link_hash", "link_id", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int]
+    connector: Mapped[str] = mapped_column(String(100))
+    attachment_id: Mapped[str] = mapped_column(String(255))
+    origin_connector: Mapped[str] = mapped_column(String(100))
+    origin_attachment_id: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 (hex) of the bytes; None for a file seen but never read (too large for any target).
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Cursor(Base):
