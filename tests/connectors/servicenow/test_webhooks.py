@@ -164,3 +164,54 @@ def test_emulator_round_trip(
     assert event.kind == "created"
     assert event.delivery_id == delivery.headers["X-Snow-Delivery-Id"]
     assert event.version == "0000000000"
+
+
+ATTACHMENT_NOTICE: dict[str, object] = {
+    **NOTICE,
+    "event": "incident.attachment_added",
+    "changed": [],
+    "attachment_sys_id": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+}
+
+
+def test_parse_attachment_notice(connector: ServiceNowConnector) -> None:
+    """A file notice becomes an updated event for its record, at the record's version."""
+    headers = {"X-Snow-Delivery-Id": "e" * 32}
+
+    [event] = connector.parse_webhook(headers, encode(ATTACHMENT_NOTICE))
+
+    assert event.ticket_id == SYS_ID
+    assert event.kind == "updated"
+    assert event.version == "0000000004"
+    assert event.delivery_id == "e" * 32
+
+
+def test_attachment_fallback_id(connector: ServiceNowConnector) -> None:
+    """Without a delivery id header a file notice is keyed by its attachment, not its version."""
+    [event] = connector.parse_webhook({}, encode(ATTACHMENT_NOTICE))
+
+    assert event.delivery_id == f"{SYS_ID}:attachment:a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+
+def test_emulator_attachment_notice(
+    make_settings: MakeSettings, emulator: ServiceNowEmulator
+) -> None:
+    """The emulator's notice for an attached file verifies and parses to the record's event."""
+    snow = ServiceNowConnector("snow", make_settings())
+    record = emulator.state.insert("incident", {"short_description": "x"}, user="agent.l1")
+    with WebhookSink().running() as sink:
+        emulator.set_webhook(sink.url, WEBHOOK_KEY)
+        emulator.state.add_attachment(
+            "incident", record["sys_id"], "a.txt", b"a", "text/plain", user="agent.l1"
+        )
+        assert emulator.drain_webhooks(5)
+        emulator.set_webhook(None, None)
+
+    [delivery] = sink.deliveries
+    snow.verify_webhook(delivery.headers, delivery.body)
+    [event] = snow.parse_webhook(delivery.headers, delivery.body)
+    snow.close()
+
+    assert event.ticket_id == record["sys_id"]
+    assert event.kind == "updated"
+    assert event.version == "0000000000"

@@ -9,7 +9,13 @@ from typing import Any, ClassVar
 import structlog
 
 from tierbridge.connectors.servicenow import webhooks
+from tierbridge.connectors.servicenow.attachments import AttachmentClient
 from tierbridge.connectors.servicenow.client import Page, TableClient
+from tierbridge.connectors.servicenow.file_changes import (
+    NewestFile,
+    fold_newest_file,
+    read_newest_files,
+)
 from tierbridge.connectors.servicenow.paging import read_all_pages
 from tierbridge.connectors.servicenow.records import (
     JOURNAL_FIELDS,
@@ -31,7 +37,7 @@ from tierbridge.core.errors import (
     RetryableError,
     WebhookAuthError,
 )
-from tierbridge.core.model import Comment
+from tierbridge.core.model import AttachmentMeta, Comment
 
 __all__ = ["ServiceNowConnector"]
 
@@ -39,6 +45,8 @@ _log = structlog.get_logger(__name__)
 _JOURNAL_ELEMENTS = {True: "comments", False: "work_notes"}
 #: Journal rows created this long before the PATCH's sys_updated_on still count as ours.
 _JOURNAL_CLOCK_SLACK = timedelta(seconds=2)
+#: Records read per `sys_idIN` query; 100 sys_ids make a query string of about 3.3 KB.
+_IDS_PER_QUERY = 100
 
 
 class ServiceNowConnector(Connector):
@@ -48,6 +56,7 @@ class ServiceNowConnector(Connector):
     """
 
     system: ClassVar[str] = "servicenow"
+    supports_attachments: ClassVar[bool] = True
 
     def __init__(self, name: str, settings: ServiceNowSettings) -> None:
         super().__init__(name)
@@ -56,6 +65,7 @@ class ServiceNowConnector(Connector):
         self._profile = PROFILES[settings.table]
         self._read_fields = self._profile.read_fields
         self._client = TableClient(settings, name)
+        self._files = AttachmentClient(self._client.session, settings.url, name, settings.page_size)
         self._refs = ReferenceCache(self._client)
         auth = settings.auth
         self._user = settings.integration_user or (
@@ -100,6 +110,32 @@ class ServiceNowConnector(Connector):
         return records
 
     def changed_since(self, since: datetime | None) -> Iterator[NativeRecord]:
+        """Yield records whose fields changed, or to which a file was attached, since `since`.
+
+        Files are looked up only with a watermark and with attachments enabled, because
+        `since=None` reads every record anyway. When files are found, the whole read is
+        sorted in memory before it is yielded.
+        """
+        newest: dict[str, NewestFile] = {}
+        if since is not None and self.settings.attachments.enabled:
+            newest = self._newest_files(since)
+        if not newest:
+            yield from self._field_changes(since)
+            return
+
+        records = list(self._field_changes(since))
+        listed = {record.id for record in records}
+        records += self._records_by_id([sys_id for sys_id in newest if sys_id not in listed])
+        folded = [fold_newest_file(record, newest.get(record.id)) for record in records]
+        yield from sorted(folded, key=lambda record: (record.updated, record.id))
+
+    def _changed_since_failed(self, reason: str) -> RetryableError:
+        msg = f"{reason}; the set changed during the read, so poll again from the same watermark"
+        return RetryableError(
+            msg, connector=self.name, operation="changed_since", record=self.table
+        )
+
+    def _field_changes(self, since: datetime | None) -> Iterator[NativeRecord]:
         terms = [f"sys_updated_on>={format_datetime(since)}"] if since is not None else []
         query = "^".join([*terms, "ORDERBYsys_updated_on", "ORDERBYsys_id"])
 
@@ -113,21 +149,43 @@ class ServiceNowConnector(Connector):
                 offset=offset,
             )
 
-        def fail(reason: str) -> RetryableError:
-            msg = (
-                f"{reason}; the set changed during the read, so poll again from the same watermark"
-            )
-            return RetryableError(
-                msg, connector=self.name, operation="changed_since", record=self.table
-            )
-
         batch: list[dict[str, str]] = []
-        for row in read_all_pages(fetch, self.settings.page_size, fail):
+        pages = read_all_pages(fetch, self.settings.page_size, self._changed_since_failed)
+        for row in pages:
             batch.append(row)
             if len(batch) == self.settings.page_size:
                 yield from self._natives(batch, "changed_since")
                 batch = []
         yield from self._natives(batch, "changed_since")
+
+    def _newest_files(self, since: datetime) -> dict[str, NewestFile]:
+        try:
+            return read_newest_files(
+                self._files,
+                self.table,
+                since,
+                self.settings.page_size,
+                self._changed_since_failed,
+            )
+        except ValueError as exc:
+            msg = f"unreadable attachment metadata ({exc}); check the sys_attachment field ACLs"
+            raise PermanentError(
+                msg, connector=self.name, operation="changed_since", record="sys_attachment"
+            ) from exc
+
+    def _records_by_id(self, sys_ids: Sequence[str]) -> list[NativeRecord]:
+        """Read records by sys_id; records deleted or hidden since are left out."""
+        rows: list[dict[str, str]] = []
+        for start in range(0, len(sys_ids), _IDS_PER_QUERY):
+            chunk = sys_ids[start : start + _IDS_PER_QUERY]
+            rows += self._client.query(
+                self.table,
+                "sys_idIN" + ",".join(chunk),
+                self._read_fields,
+                operation="changed_since",
+                order_by="sys_updated_on",
+            )
+        return self._natives(rows, "changed_since")
 
     def get_record(self, ticket_id: str) -> NativeRecord:
         row = self._client.get(self.table, ticket_id, self._read_fields, operation="get_record")
@@ -165,6 +223,19 @@ class ServiceNowConnector(Connector):
         if len(rows) > 1:
             _log.warning("correlation_not_unique", connector=self.name, matches=len(rows))
         return self._natives(rows[:1], "find_by_correlation")[0] if rows else None
+
+    # -- attachments ----------------------------------------------------------------------
+
+    def list_attachments(self, ticket_id: str) -> list[AttachmentMeta]:
+        return self._files.list_files(self.table, ticket_id)
+
+    def download_attachment(self, ticket_id: str, attachment: AttachmentMeta) -> bytes:
+        return self._files.download(attachment)
+
+    def upload_attachment(
+        self, ticket_id: str, filename: str, content: bytes, content_type: str | None
+    ) -> AttachmentMeta:
+        return self._files.upload(self.table, ticket_id, filename, content, content_type)
 
     # -- writes ---------------------------------------------------------------------------
 

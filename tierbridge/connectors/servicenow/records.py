@@ -17,6 +17,7 @@ __all__ = [
     "READ_FIELDS",
     "USER_FIELDS",
     "WRITABLE_FIELDS",
+    "attachment_version",
     "format_datetime",
     "parse_datetime",
     "reference_ids",
@@ -51,6 +52,15 @@ def format_datetime(moment: datetime) -> str:
 def version_of(mod_count: str) -> str:
     """Return `sys_mod_count` zero-padded to 10 digits, so versions sort as text."""
     return f"{int(mod_count or '0'):010d}"
+
+
+def attachment_version(version: str, attached: datetime) -> str:
+    """Extend a record's version with the time a file was attached after its last field change.
+
+    `0000000004+20240501T091603Z` sorts after `0000000004`, the field change before the file,
+    and before `0000000005`, the next field change. A later file sorts after an earlier one.
+    """
+    return f"{version}+{utc(attached):%Y%m%dT%H%M%SZ}"
 
 
 def reference_ids(

@@ -5,6 +5,10 @@ The rule sends compact JSON such as
 "sys_updated_on":"2024-05-01 09:03:10","sys_mod_count":"4","updated_by":"alex.doe",
 "changed":["state"]}` with a base64 HMAC-SHA256 of the raw body in the signature header and a
 per-change GUID in `X-Snow-Delivery-Id`, repeated on retries.
+
+A second rule, on sys_attachment, sends `<table>.attachment_added` for a file attached to a
+record, with the record's keys and an `attachment_sys_id`. It is parsed as an `updated`
+event, since the engine reads the record and lists its files again for every event.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tierbridge.core.errors import WebhookAuthError, WebhookPayloadError
 __all__ = ["DELIVERY_HEADER", "parse_notice", "signature", "verify_signature"]
 
 DELIVERY_HEADER = "X-Snow-Delivery-Id"
-_KINDS = {"created": "created", "updated": "updated"}
+_KINDS = {"created": "created", "updated": "updated", "attachment_added": "updated"}
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -59,6 +63,21 @@ def _load(body: bytes) -> dict[str, Any]:
     return payload
 
 
+def _fallback_delivery_id(payload: Mapping[str, Any], version: str | None) -> str:
+    """Build a delivery id for a notice sent without `X-Snow-Delivery-Id`.
+
+    A file notice carries the record's unchanged sys_mod_count, so it is keyed by the
+    attachment's sys_id. A record notice is keyed by its sys_mod_count.
+    """
+    sys_id = payload["sys_id"]
+    attachment = payload.get("attachment_sys_id")
+    if isinstance(attachment, str) and attachment:
+        return f"{sys_id}:attachment:{attachment}"
+    if version is None:
+        raise WebhookPayloadError(f"notice has neither {DELIVERY_HEADER} nor a sys_mod_count key")
+    return f"{sys_id}:{payload['sys_mod_count']}"
+
+
 def parse_notice(
     connector: str, table: str, headers: Mapping[str, str], body: bytes
 ) -> list[IntakeEvent]:
@@ -78,13 +97,7 @@ def parse_notice(
     except ValueError as exc:
         raise WebhookPayloadError(f"sys_mod_count {mod_count!r} is not a number") from exc
 
-    delivery_id = _header(headers, DELIVERY_HEADER)
-    if not delivery_id:
-        if version is None:
-            raise WebhookPayloadError(
-                f"notice has neither {DELIVERY_HEADER} nor a sys_mod_count key"
-            )
-        delivery_id = f"{sys_id}:{mod_count}"
+    delivery_id = _header(headers, DELIVERY_HEADER) or _fallback_delivery_id(payload, version)
     event = IntakeEvent(
         connector=connector,
         delivery_id=delivery_id,

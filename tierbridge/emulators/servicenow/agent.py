@@ -23,10 +23,11 @@ _READ_PARAMS = {"sysparm_exclude_reference_link": "true"}
 
 
 class ServiceNowAgent:
-    """Create, update, comment and read incidents as one user; HTTP errors raise HTTPError.
+    """Create, update, comment on, attach files to and read incidents as one user.
 
-    Writes send display values, so `assignment_group="Outsourced L2"` or `state="In Progress"`
-    work as well as sys_ids and choice values. Reads return stored values (sys_ids, UTC dates).
+    HTTP errors raise HTTPError. Writes send display values, so `state="In Progress"` or
+    `assignment_group="Outsourced L2"` work as well as sys_ids and choice values. Reads return
+    stored values (sys_ids, UTC dates).
     """
 
     def __init__(self, base_url: str, ca_cert: Path, username: str, password: str) -> None:
@@ -37,17 +38,19 @@ class ServiceNowAgent:
         self._ca_cert = str(ca_cert)
         self._session.headers["Accept"] = "application/json"
 
-    def _call(self, method: str, path: str, params: dict[str, str], body: Any = None) -> Any:
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self._session.request(
             method,
             f"{self._base}{path}",
-            params=params,
-            json=body,
             timeout=_TIMEOUT_SECONDS,
             verify=self._ca_cert,
+            **kwargs,
         )
         response.raise_for_status()
-        return response.json()["result"]
+        return response
+
+    def _call(self, method: str, path: str, params: dict[str, str], body: Any = None) -> Any:
+        return self._send(method, path, params=params, json=body).json()["result"]
 
     def create_incident(self, **fields: Any) -> dict[str, Any]:
         """Create an incident and return it as stored."""
@@ -79,6 +82,37 @@ class ServiceNowAgent:
         params = {**_READ_PARAMS, "sysparm_query": f"element_id={sys_id}^ORDERBYsys_created_on"}
         result: list[dict[str, Any]] = self._call("GET", "/api/now/table/sys_journal_field", params)
         return result
+
+    def attach(
+        self,
+        sys_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        table: str = "incident",
+    ) -> dict[str, Any]:
+        """Attach a file to a record through the Attachment API and return its metadata."""
+        params = {"table_name": table, "table_sys_id": sys_id, "file_name": filename}
+        headers = {"Content-Type": content_type}
+        response = self._send(
+            "POST", "/api/now/attachment/file", params=params, data=content, headers=headers
+        )
+        result: dict[str, Any] = response.json()["result"]
+        return result
+
+    def list_attachments(self, sys_id: str, *, table: str = "incident") -> list[dict[str, Any]]:
+        """Read the metadata of the files attached to a record, oldest first."""
+        query = f"table_name={table}^table_sys_id={sys_id}^ORDERBYsys_created_on"
+        result: list[dict[str, Any]] = self._call(
+            "GET", "/api/now/attachment", {"sysparm_query": query}
+        )
+        return result
+
+    def download(self, attachment_sys_id: str) -> bytes:
+        """Read the bytes of one attached file."""
+        path = f"/api/now/attachment/{attachment_sys_id}/file"
+        return self._send("GET", path, headers={"Accept": "*/*"}).content
 
     def close(self) -> None:
         """Close the HTTP session."""

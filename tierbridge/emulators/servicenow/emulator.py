@@ -10,13 +10,21 @@ from starlette.types import ASGIApp
 
 from tierbridge.emulators._faults import FaultInjector, FaultMiddleware, FaultPlan
 from tierbridge.emulators._server import EmulatorServer
-from tierbridge.emulators.servicenow.app import AppContext, build_app
+from tierbridge.emulators.servicenow.app import build_app
 from tierbridge.emulators.servicenow.faults import fault_renderer
 from tierbridge.emulators.servicenow.guards import Authenticator, OAuthClient, Throttle
-from tierbridge.emulators.servicenow.state import Clock, ServiceNowState
+from tierbridge.emulators.servicenow.routing import AppContext
+from tierbridge.emulators.servicenow.state import (
+    DEFAULT_MAX_ATTACHMENT_BYTES,
+    Clock,
+    ServiceNowState,
+)
 from tierbridge.emulators.servicenow.webhook import BusinessRule
 
-__all__ = ["DEFAULT_PASSWORDS", "ServiceNowEmulator"]
+__all__ = ["DEFAULT_MAX_ATTACHMENT_MB", "DEFAULT_PASSWORDS", "ServiceNowEmulator"]
+
+#: `com.glide.attachment.max_size` of a base instance, in MB.
+DEFAULT_MAX_ATTACHMENT_MB = DEFAULT_MAX_ATTACHMENT_BYTES / (1024 * 1024)
 
 #: Passwords of the seeded users unless `users` gives others.
 DEFAULT_PASSWORDS: Mapping[str, str] = {
@@ -26,7 +34,7 @@ DEFAULT_PASSWORDS: Mapping[str, str] = {
 
 
 class ServiceNowEmulator:
-    """A local ServiceNow instance: incidents, users, groups, journal and choices.
+    """A local ServiceNow instance: incidents, users, groups, journal, attachments and choices.
 
     `users` maps user_names to passwords; names other than the seeded `svc.tierbridge` and
     `agent.l1` are created as users. `oauth_clients` maps client ids to (secret, user_name)
@@ -35,6 +43,8 @@ class ServiceNowEmulator:
     `middleware`, if given, wraps the app; the benchmarks use it to delay and count requests.
     `faults` sets the injected faults (latency, resets, 5xx, 429 storms), drawn with `seed`,
     in front of everything else; change them at run time through `self.faults`.
+    `max_attachment_mb` is the instance's `com.glide.attachment.max_size` in MB (2**20 bytes):
+    larger uploads are refused. Change it at run time through `state.max_attachment_bytes`.
     """
 
     def __init__(
@@ -50,8 +60,12 @@ class ServiceNowEmulator:
         oauth_clients: Mapping[str, tuple[str, str]] | None = None,
         middleware: Callable[[ASGIApp], ASGIApp] | None = None,
         faults: FaultPlan | None = None,
+        max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB,
     ) -> None:
-        self.state = ServiceNowState(clock=clock, seed=seed)
+        self._max_attachment_bytes = int(max_attachment_mb * 1024 * 1024)
+        self.state = ServiceNowState(
+            clock=clock, seed=seed, max_attachment_bytes=self._max_attachment_bytes
+        )
         self._passwords = {**DEFAULT_PASSWORDS, **(users or {})}
         self._add_users()
 
@@ -82,9 +96,13 @@ class ServiceNowEmulator:
                 self.state.ensure_user(f"{user_name}@example.com")
 
     def reset(self) -> None:
-        """Start again from the seed data, with no pending 429s, once queued notices are sent."""
+        """Start again from the seed data, with no pending 429s, once queued notices are sent.
+
+        The attachment size limit returns to the value given to the constructor.
+        """
         self.drain_webhooks()
         self.state.reset()
+        self.state.max_attachment_bytes = self._max_attachment_bytes
         self._add_users()
         self.throttle.inject(0, 1)
         self.faults.reset()

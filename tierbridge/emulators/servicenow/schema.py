@@ -186,6 +186,26 @@ TABLES: dict[str, TableDef] = {
         display_field="value",
         read_only=True,
     ),
+    # Metadata of attached files, whose bytes the state keeps beside the table. Files are added
+    # through the Attachment API, so the Table API only reads this table.
+    "sys_attachment": TableDef(
+        name="sys_attachment",
+        fields={
+            **_SYSTEM_FIELDS,
+            "file_name": _STRING,
+            "content_type": _STRING,
+            "size_bytes": FieldDef(FieldType.INTEGER),
+            "size_compressed": FieldDef(FieldType.INTEGER),
+            "compressed": FieldDef(FieldType.BOOLEAN),
+            "table_name": _STRING,
+            "table_sys_id": _STRING,
+            "image_width": _STRING,
+            "image_height": _STRING,
+            "average_image_color": _STRING,
+        },
+        display_field="file_name",
+        read_only=True,
+    ),
     "sys_choice": TableDef(
         name="sys_choice",
         fields={

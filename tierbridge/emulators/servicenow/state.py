@@ -30,16 +30,23 @@ _SEED_USERS = (
     ("agent.l1", "Alex Doe", "agent.l1@example.com", "Europe/Berlin"),
 )
 _SEED_GROUPS = ("Service Desk", "Outsourced L2")
+#: `com.glide.attachment.max_size` of a base instance: 1024 MB.
+DEFAULT_MAX_ATTACHMENT_BYTES = 1024 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """One saved insert or update; `changed` lists written fields, journal inputs included."""
+    """One saved insert or update; `changed` lists written fields, journal inputs included.
+
+    An attached file is an insert into `sys_attachment`, and `parent` is then the record it
+    was attached to, as stored (attaching changes none of its fields).
+    """
 
     table: str
     operation: Literal["insert", "update"]
     record: Mapping[str, str]
     changed: tuple[str, ...]
+    parent: Mapping[str, str] | None = None
 
 
 def _utc_now() -> datetime:
@@ -49,9 +56,18 @@ def _utc_now() -> datetime:
 class ServiceNowState:
     """Tables, numbering, the clock and change listeners; all methods are thread-safe."""
 
-    def __init__(self, *, clock: Clock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int = 0,
+        max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
+    ) -> None:
         #: The instance time; tests may replace it at any moment.
         self.clock: Clock = clock or _utc_now
+        #: Largest file an upload may carry (`com.glide.attachment.max_size`), in bytes. Tests
+        #: may change it.
+        self.max_attachment_bytes = max_attachment_bytes
         self.listeners: list[Callable[[ChangeEvent], None]] = []
         self._seed_value = seed
         self._lock = threading.RLock()
@@ -62,6 +78,8 @@ class ServiceNowState:
         with self._lock:
             self._random = random.Random(self._seed_value)
             self._tables: dict[str, dict[str, Record]] = {name: {} for name in TABLES}
+            #: File contents by sys_attachment sys_id.
+            self._files: dict[str, bytes] = {}
             self._numbers: dict[str, int] = {}
             self._seed()
 
@@ -167,6 +185,15 @@ class ServiceNowState:
         """Return the journal entries of a record, oldest first."""
         return [row for row in self.rows("sys_journal_field") if row["element_id"] == sys_id]
 
+    def attachments(self, sys_id: str) -> list[Record]:
+        """Return the sys_attachment rows of a record, in the order they were added."""
+        return [row for row in self.rows("sys_attachment") if row["table_sys_id"] == sys_id]
+
+    def attachment_content(self, sys_id: str) -> bytes | None:
+        """Return the bytes of an attached file, or None if there is no such attachment."""
+        with self._lock:
+            return self._files.get(sys_id)
+
     def user_by_name(self, user_name: str) -> Record | None:
         """Return the sys_user record with this user_name, or None."""
         return next((u for u in self.rows("sys_user") if u["user_name"] == user_name), None)
@@ -205,6 +232,36 @@ class ServiceNowState:
         with self._lock:
             if self._tables[table].pop(sys_id, None) is None:
                 raise api_error(404, "No Record found", NOT_FOUND_DETAIL)
+
+    def add_attachment(
+        self,
+        table: str,
+        sys_id: str,
+        file_name: str,
+        content: bytes,
+        content_type: str,
+        *,
+        user: str,
+    ) -> Record:
+        """Attach a file to a record as `user` and return its sys_attachment row.
+
+        As on instances, the record's sys_updated_on and sys_mod_count stay as they are.
+        Raises the 404 error for an unknown record and the 400 error for a file larger than
+        `max_attachment_bytes`.
+        """
+        with self._lock:
+            parent = self._tables.get(table, {}).get(sys_id)
+            if parent is None:
+                raise api_error(404, "No Record found", NOT_FOUND_DETAIL)
+            writes.check_attachment_size(len(content), self.max_attachment_bytes)
+
+            row = writes.attachment_row(table, sys_id, file_name, content, content_type)
+            record = self._insert_raw("sys_attachment", row, user)
+            self._files[record["sys_id"]] = bytes(content)
+            event = ChangeEvent("sys_attachment", "insert", dict(record), (), parent=dict(parent))
+            for listener in list(self.listeners):
+                listener(event)
+            return record
 
     def _save(
         self,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tierbridge.emulators.servicenow.envelope import api_error
 from tierbridge.emulators.servicenow.rules import apply_case_rules, apply_incident_rules
 from tierbridge.emulators.servicenow.schema import CHOICES, TABLES, FieldDef, FieldType, TableDef
 
@@ -15,7 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "apply_rules",
+    "attachment_row",
     "changed_fields",
+    "check_attachment_size",
     "journal_row",
     "new_record",
     "split_input",
@@ -185,3 +188,38 @@ def journal_row(
         "name": definition.name,
         "value": text,
     }
+
+
+def attachment_row(
+    table: str, sys_id: str, file_name: str, content: bytes, content_type: str
+) -> dict[str, str]:
+    """Build the sys_attachment row of a file attached to record `sys_id` of `table`.
+
+    The documented responses show compressed files with a `size_compressed`. The emulator
+    stores files as they are, so `compressed` is always false.
+    """
+    return {
+        "file_name": file_name,
+        "content_type": content_type,
+        "size_bytes": str(len(content)),
+        "size_compressed": "",
+        "compressed": "false",
+        "table_name": table,
+        "table_sys_id": sys_id,
+    }
+
+
+def check_attachment_size(size: int, max_bytes: int) -> None:
+    """Raise the 400 error of an upload larger than `com.glide.attachment.max_size`.
+
+    NOTE: the Attachment API documentation says that uploads respect this property. It does
+    not show the refusal, so the status and wording here are the emulator's own.
+    """
+    if size <= max_bytes:
+        return
+    limit_mb = max_bytes / (1024 * 1024)
+    detail = (
+        f"File size of {size} bytes exceeds the maximum attachment size of {limit_mb:g} MB "
+        "(com.glide.attachment.max_size)"
+    )
+    raise api_error(400, "Failed to create the attachment", detail)
