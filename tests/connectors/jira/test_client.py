@@ -117,6 +117,20 @@ def test_path_template() -> None:
     )
 
 
+def test_path_template_attachments() -> None:
+    """Attachment ids, media file ids and the token query stay out of logged paths."""
+    assert path_template("https://x/rest/api/3/attachment/content/10300?redirect=false") == (
+        "/rest/api/3/attachment/content/{attachmentId}"
+    )
+    assert path_template("https://x/rest/api/3/attachment/10300") == (
+        "/rest/api/3/attachment/{attachmentId}"
+    )
+    assert path_template("https://x/rest/api/3/attachment/meta") == "/rest/api/3/attachment/meta"
+    assert path_template("https://x/file/8a47-c11e/binary?token=secret") == (
+        "/file/{fileId}/binary"
+    )
+
+
 def test_one_log_line_per_call(make_settings: SettingsFactory) -> None:
     """Each HTTP call logs connector, method, path template, status and duration."""
     client = JiraClient("jira-l2", make_settings())

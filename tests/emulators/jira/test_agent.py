@@ -63,3 +63,30 @@ def test_agent_error_raises(jira_agent: JiraAgent) -> None:
     """A failed call raises requests.HTTPError."""
     with pytest.raises(requests.HTTPError):
         jira_agent.get_issue("L2-404")
+
+
+def test_agent_attach_list_download(
+    jira_agent: JiraAgent, svc: Api, emulator: JiraEmulator
+) -> None:
+    """attach uploads as a browser does; list_attachments and download read the file back."""
+    key = svc.create_request()["issueKey"]
+    content = bytes(range(256))
+
+    created = jira_agent.attach(key, "trace.bin", content)
+    listed = jira_agent.list_attachments(key)
+    downloaded = jira_agent.download(created["id"])
+
+    assert created["mimeType"] == "application/octet-stream"
+    assert created["author"]["emailAddress"] == "agent.l2@example.com"
+    assert [item["id"] for item in listed] == [created["id"]]
+    assert downloaded == content
+    assert [item.content for item in emulator.attachments(key)] == [content]
+
+
+def test_agent_attach_keeps_type(jira_agent: JiraAgent, svc: Api) -> None:
+    """A content type given to attach is the one Jira stores."""
+    key = svc.create_request()["issueKey"]
+
+    created = jira_agent.attach(key, "shot.png", b"\x89PNG", "image/png")
+
+    assert created["mimeType"] == "image/png"

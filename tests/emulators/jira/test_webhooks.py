@@ -121,3 +121,43 @@ def test_no_secret_no_signature(emulator: JiraEmulator, sink: WebhookSink, svc: 
     _bodies(emulator, sink)
 
     assert "X-Hub-Signature" not in sink.deliveries[0].headers
+
+
+def test_attachment_sends_two_events(
+    emulator: JiraEmulator, sink: WebhookSink, agent: Api, svc: Api, clock: FakeClock
+) -> None:
+    """A file sends attachment_created without an issue, then an update with an Attachment item."""
+    key = svc.create_request()["issueKey"]
+    clock.advance(5)
+    agent.post(
+        f"/rest/api/3/issue/{key}/attachments",
+        files={"file": ("vpn-log.txt", b"log lines", "text/plain")},
+        headers={"X-Atlassian-Token": "no-check"},
+    )
+
+    bodies = _bodies(emulator, sink)[1:]
+    created, update = bodies
+
+    assert [body["webhookEvent"] for body in bodies] == ["attachment_created", "jira:issue_updated"]
+    assert "issue" not in created
+    assert created["timestamp"] == 1714547747117
+    assert created["attachment"]["id"] == "10300"
+    assert created["attachment"]["filename"] == "vpn-log.txt"
+    assert created["attachment"]["size"] == 9
+    assert created["attachment"]["created"] == "2024-05-01T12:45:47.117+0530"
+    assert created["attachment"]["content"].endswith("/rest/api/2/attachment/content/10300")
+    assert update["issue_event_type_name"] == "issue_updated"
+    assert update["user"]["emailAddress"] == "agent.l2@example.com"
+    assert update["changelog"]["items"] == [
+        {
+            "field": "Attachment",
+            "fieldtype": "jira",
+            "fieldId": "attachment",
+            "from": None,
+            "fromString": None,
+            "to": "10300",
+            "toString": "vpn-log.txt",
+        }
+    ]
+    assert update["issue"]["fields"]["updated"] == "2024-05-01T12:45:47.117+0530"
+    assert update["issue"]["fields"]["attachment"][0]["id"] == "10300"

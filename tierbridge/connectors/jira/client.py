@@ -5,8 +5,10 @@ call. It is marked as Cloud instead, which makes `enhanced_search_issues` use `/
 library's own retries are off because `core.retry` owns retries.
 
 Calls the library has no fitting method for (JSM request creation with a request-type id, JSM
-comments, issue edits with a raw body, the comment page) go through the client's own session, so
-they share its auth, headers and adapter.
+comments, issue edits with a raw body, the comment page, attachments) go through the client's
+own session, so they share its auth, headers, timeout and adapter. The library's
+`add_attachment` is not used: it labels every file `application/octet-stream` and raises
+for an empty file.
 
 The session's adapter logs one `api_call` line per HTTP request, including those the library
 makes by itself (the `/field` lookup before the first search), and applies the CA bundle to
@@ -21,29 +23,20 @@ The API token is static, so a 401 leads to neither a token refresh nor a replay.
 from __future__ import annotations
 
 import re
-import ssl
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import structlog
-from jira import JIRA, JIRAError
+from jira import JIRA
 from requests.adapters import HTTPAdapter
+from urllib3 import encode_multipart_formdata
 
 from tierbridge.connectors.jira.settings import JiraSettings
+from tierbridge.connectors.jira.translate import translate_errors
 from tierbridge.core.connector_settings import BasicAuth
-from tierbridge.core.errors import (
-    AuthenticationError,
-    ConfigError,
-    NotFoundError,
-    PermanentError,
-    RejectedError,
-    RetryableError,
-    ThrottledError,
-)
+from tierbridge.core.errors import ConfigError, RetryableError
 from tierbridge.core.limits import CONNECTOR_SCOPE, Limiter, ensure_same_host, jira_signal
 
 __all__ = ["JiraClient", "ensure_same_host", "path_template", "request_scope", "translate_errors"]
@@ -53,8 +46,9 @@ _TEMPLATES = (
     (re.compile(r"/(issue|request)/[^/]+"), r"/\1/{issueIdOrKey}"),
     (re.compile(r"/comment/[^/]+"), "/comment/{commentId}"),
     (re.compile(r"/servicedesk/[^/]+"), "/servicedesk/{serviceDeskId}"),
+    (re.compile(r"/attachment/(content/)?\d+"), r"/attachment/\1{attachmentId}"),
+    (re.compile(r"^/file/[^/]+"), "/file/{fileId}"),
 )
-_RETRYABLE_CLIENT_STATUSES = frozenset({408, 425})
 _ISSUE_IN_PATH = re.compile(r"/(?:issue|request)/([^/?]+)")
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -127,115 +121,6 @@ class _LoggingAdapter(HTTPAdapter):
             body = response.content if response.status_code >= 400 and not stream else b""
             self.limiter.observe(response.status_code, response.headers, body, scope)
         return response
-
-
-def _error_detail(response: requests.Response | None) -> str:
-    """Name the fields Jira complained about; values may hold ticket text, so they are left out."""
-    if response is None:
-        return ""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
-    errors = body.get("errors")
-    keys = sorted(errors) if isinstance(errors, dict) else []
-    messages = body.get("errorMessages")
-    count = len(messages) if isinstance(messages, list) else int(bool(body.get("errorMessage")))
-    parts = []
-    if keys:
-        parts.append(f"fields with errors: {', '.join(keys)}")
-    if count:
-        parts.append(f"{count} general error message{'s' if count != 1 else ''}")
-    return "; ".join(parts)
-
-
-def _retry_after(response: requests.Response | None) -> float | None:
-    if response is None:
-        return None
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
-
-
-def _raise_for_status(
-    status: int | None, response: requests.Response | None, where: dict[str, Any]
-) -> NoReturn:
-    """Raise the tierbridge error that matches a failed Jira response."""
-    detail = _error_detail(response)
-    if status is None:
-        raise RetryableError("Jira sent no usable response", **where)
-    if status == 401:
-        msg = "Jira rejected the credentials; check auth.username and the API token"
-        raise AuthenticationError(msg, status=status, **where)
-    if status == 403:
-        msg = "the integration account lacks permission for this call; check its project roles"
-        raise AuthenticationError(msg, status=status, **where)
-    if status == 404:
-        raise NotFoundError(
-            "not found, or not visible to the integration account", status=status, **where
-        )
-    if status == 429:
-        retry_after = _retry_after(response)
-        raise ThrottledError(
-            f"rate limited; retry after {retry_after} s",
-            retry_after=retry_after,
-            status=status,
-            **where,
-        )
-    if status >= 500 or status in _RETRYABLE_CLIENT_STATUSES:
-        raise RetryableError(
-            f"Jira returned a server error; {detail or 'no detail given'}", status=status, **where
-        )
-    raise RejectedError(
-        f"Jira rejected the request; {detail or 'no detail given'}", status=status, **where
-    )
-
-
-def _certificate_rejected(exc: BaseException) -> bool:
-    """Tell a rejected certificate (permanent until the config changes) from a broken handshake.
-
-    requests nests the `ssl.SSLCertVerificationError` in urllib3 errors' `args` and `reason`.
-    """
-    pending: list[object] = [exc]
-    seen: set[int] = set()
-    while pending:
-        item = pending.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return True
-        if isinstance(item, BaseException):
-            pending.extend([*item.args, item.__cause__, item.__context__])
-            pending.append(getattr(item, "reason", None))
-    return False
-
-
-@contextmanager
-def translate_errors(connector: str, operation: str, record: str | None = None) -> Iterator[None]:
-    """Turn `jira` and `requests` exceptions raised inside into `core.errors` classes."""
-    where: dict[str, Any] = {"connector": connector, "operation": operation, "record": record}
-    try:
-        yield
-    except JIRAError as exc:
-        _raise_for_status(exc.status_code, exc.response, where)
-    except requests.HTTPError as exc:
-        response = exc.response
-        _raise_for_status(response.status_code if response is not None else None, response, where)
-    except requests.Timeout as exc:
-        raise RetryableError("request to Jira timed out; check timeout_seconds", **where) from exc
-    except requests.exceptions.SSLError as exc:
-        if _certificate_rejected(exc):
-            msg = "TLS verification failed; check base_url, and that ca_bundle holds the site's CA"
-            raise PermanentError(msg, **where) from exc
-        raise RetryableError(
-            "TLS handshake with Jira failed; check base_url and ca_bundle", **where
-        ) from exc
-    except requests.RequestException as exc:
-        raise RetryableError(f"cannot reach Jira ({type(exc).__name__})", **where) from exc
 
 
 def _credentials(settings: JiraSettings) -> tuple[str, str]:
@@ -361,6 +246,64 @@ class JiraClient:
                 "GET", f"/rest/api/3/issue/{issue_id}/comment", params=params
             ).json()
         return page
+
+    def issue_attachments(self, issue_id: str) -> Any:
+        """Return the issue's `attachment` field as Jira sent it, or None when it is absent."""
+        with self._translate("list attachments", issue_id):
+            issue: dict[str, Any] = self._send(
+                "GET", f"/rest/api/3/issue/{issue_id}", params={"fields": "attachment"}
+            ).json()
+        fields = issue.get("fields")
+        return fields.get("attachment") if isinstance(fields, dict) else None
+
+    def add_attachment(
+        self, issue_id: str, filename: str, content: bytes, content_type: str
+    ) -> Any:
+        """Upload one file as the multipart part `file` and return the JSON response.
+
+        A body that is not JSON gives None, which the caller reads as an unconfirmed upload.
+
+        The session sends `Content-Type: application/json` by default, so the multipart type
+        is set here. Without `X-Atlassian-Token: no-check` Jira responds 403.
+        """
+        body, multipart_type = encode_multipart_formdata(
+            {"file": (filename, content, content_type)}
+        )
+        headers = {"Content-Type": multipart_type, "X-Atlassian-Token": "no-check"}
+        with self._translate("upload attachment", issue_id):
+            response = self._send(
+                "POST", f"/rest/api/3/issue/{issue_id}/attachments", data=body, headers=headers
+            )
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    def attachment_content(self, attachment_id: str) -> bytes:
+        """Download a file's bytes from the site itself.
+
+        `redirect=false` makes Jira Cloud send the bytes, where it would otherwise redirect
+        (303) to the Atlassian media host. A redirect that still comes is followed once, and
+        only to the configured host, so the credentials never leave it.
+        """
+        operation = "download attachment"
+        path = f"/rest/api/3/attachment/content/{attachment_id}"
+        with self._translate(operation, attachment_id):
+            response = self._send("GET", path, params={"redirect": "false"}, allow_redirects=False)
+            if response.is_redirect:
+                location = ensure_same_host(
+                    response.headers["Location"],
+                    self._settings.url,
+                    connector=self.connector,
+                    operation=operation,
+                )
+                response = self._session.request("GET", location, allow_redirects=False)
+        if response.status_code != 200:
+            msg = f"Jira sent HTTP {response.status_code} instead of the file's bytes"
+            raise RetryableError(
+                msg, connector=self.connector, operation=operation, record=attachment_id
+            )
+        return response.content
 
     def find_users(self, query: str) -> list[dict[str, Any]]:
         with self._translate("find user"):

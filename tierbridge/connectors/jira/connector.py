@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tierbridge.connectors.jira.adf import adf_to_text, text_to_adf
+from tierbridge.connectors.jira.attachments import AttachmentStore
 from tierbridge.connectors.jira.client import JiraClient
 from tierbridge.connectors.jira.queries import changed_since_jql, correlation_jql
 from tierbridge.connectors.jira.records import parse_jira_time, record_fields, to_record
@@ -20,7 +21,7 @@ from tierbridge.connectors.jira.webhooks import (
 from tierbridge.connectors.jira.writes import edit_payload, pick_transition, transition_fields
 from tierbridge.core.connector import Connector, IntakeEvent, NativeRecord
 from tierbridge.core.errors import RejectedError, RetryableError, WebhookAuthError
-from tierbridge.core.model import Comment
+from tierbridge.core.model import AttachmentMeta, Comment
 
 __all__ = ["JiraConnector"]
 
@@ -33,11 +34,13 @@ class JiraConnector(Connector):
     """
 
     system = "jira"
+    supports_attachments = True
 
     def __init__(self, name: str, settings: JiraSettings) -> None:
         super().__init__(name)
         self.settings = settings
         self._client = JiraClient(name, settings)
+        self._files = AttachmentStore(self._client)
         self._fields = record_fields(settings.correlation_field, settings.category_field)
         self._zone: ZoneInfo | None = None
         self._account_ids: dict[str, str] = {}
@@ -242,6 +245,20 @@ class JiraConnector(Connector):
         """Replace the body through the platform API; an internal note stays internal."""
         updated = self._client.update_comment(ticket_id, comment_id, text_to_adf(body))
         return _comment(updated)
+
+    # -- attachments ----------------------------------------------------------------------
+
+    def list_attachments(self, ticket_id: str) -> list[AttachmentMeta]:
+        return self._files.list(ticket_id)
+
+    def download_attachment(self, ticket_id: str, attachment: AttachmentMeta) -> bytes:
+        """Read the file by its id alone, because attachment ids are unique on the site."""
+        return self._files.download(attachment)
+
+    def upload_attachment(
+        self, ticket_id: str, filename: str, content: bytes, content_type: str | None
+    ) -> AttachmentMeta:
+        return self._files.upload(ticket_id, filename, content, content_type)
 
 
 def _author(user: object) -> str | None:

@@ -3,7 +3,9 @@
 Jira signs the raw body with the webhook's secret and sends `X-Hub-Signature:
 sha256=<lower-case hex HMAC-SHA256>`. A comment arrives twice, as `comment_created` and as a
 `jira:issue_updated` with `issue_event_type_name: issue_commented`; both become events and the
-engine drops the second by version.
+engine drops the second by version. A new attachment arrives as `attachment_created`, whose
+body names no issue and is ignored, and as a `jira:issue_updated` with a changelog item for
+the `Attachment` field, which becomes the issue's `updated` event.
 """
 
 from __future__ import annotations

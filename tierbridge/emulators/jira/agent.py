@@ -70,6 +70,29 @@ class JiraAgent:
         ).json()
         return body
 
+    def attach(
+        self, key: str, filename: str, content: bytes, content_type: str | None = None
+    ) -> dict[str, Any]:
+        """Upload one file as the browser does and return the attachment Jira created."""
+        part = (filename, content, content_type or "application/octet-stream")
+        created: list[dict[str, Any]] = self._call(
+            "POST",
+            f"/rest/api/3/issue/{key}/attachments",
+            files={"file": part},
+            headers={"X-Atlassian-Token": "no-check"},
+        ).json()
+        return created[0]
+
+    def list_attachments(self, key: str) -> list[dict[str, Any]]:
+        """Return the issue's `attachment` field: one object per file, without the bytes."""
+        issue = self._call("GET", f"/rest/api/3/issue/{key}", params={"fields": "attachment"})
+        listed: list[dict[str, Any]] = issue.json()["fields"]["attachment"]
+        return listed
+
+    def download(self, attachment_id: str) -> bytes:
+        """Return a file's bytes, following the download redirect as a browser does."""
+        return self._call("GET", f"/rest/api/3/attachment/content/{attachment_id}").content
+
     def update_fields(self, key: str, **fields: Any) -> None:
         """Edit fields given in Jira's v3 wire form; a `description` string is sent as ADF."""
         if isinstance(fields.get("description"), str):

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from tierbridge.emulators.jira import (
+    routes_attachments,
     routes_issue,
     routes_meta,
     routes_search,
@@ -29,6 +30,7 @@ def build_app(site: Site) -> FastAPI:
     for module in (
         routes_meta,
         routes_issue,
+        routes_attachments,
         routes_transitions,
         routes_search,
         routes_servicedesk,

@@ -302,6 +302,7 @@ FIELDS: tuple[FieldDef, ...] = (
     _system("issuetype", "Issue Type", "issuetype", "issuetype", "type"),
     _system("project", "Project", "project"),
     _system("comment", "Comment", "comments-page", "comment"),
+    _system("attachment", "Attachment", "array", "attachments", items="attachment"),
     _custom(
         CORRELATION_FIELD,
         "External reference",

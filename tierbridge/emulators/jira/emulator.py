@@ -14,8 +14,8 @@ from tierbridge.emulators.jira.app import build_app
 from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
 from tierbridge.emulators.jira.faults import fault_renderer
 from tierbridge.emulators.jira.render import Renderer
-from tierbridge.emulators.jira.site import Fault, Site
-from tierbridge.emulators.jira.state import Change, JiraState
+from tierbridge.emulators.jira.site import DEFAULT_ATTACHMENT_MAX_BYTES, Fault, Site
+from tierbridge.emulators.jira.state import Change, JiraState, StoredAttachment
 from tierbridge.emulators.jira.webhooks import WebhookEmitter
 
 __all__ = ["JiraEmulator"]
@@ -35,6 +35,7 @@ class JiraEmulator:
     `middleware`, if given, wraps the app; the benchmarks use it to delay and count requests.
     `faults` sets the injected faults (latency, resets, 5xx, 429 storms), drawn with
     `fault_seed`, in front of everything else; change them at run time through `self.faults`.
+    An upload with a file larger than `attachment_max_bytes` is rejected with 413.
     """
 
     def __init__(
@@ -50,6 +51,7 @@ class JiraEmulator:
         middleware: Callable[[ASGIApp], ASGIApp] | None = None,
         faults: FaultPlan | None = None,
         fault_seed: int = 0,
+        attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
     ) -> None:
         #: Called with every change while the state lock is held, before its webhook is queued.
         self.listeners: list[Callable[[Change], None]] = []
@@ -60,7 +62,8 @@ class JiraEmulator:
             self._publish,
         )
         renderer = Renderer("", self.state)
-        self._site = Site(self.state, renderer)
+        self._attachment_max_bytes = attachment_max_bytes
+        self._site = Site(self.state, renderer, attachment_max_bytes=attachment_max_bytes)
         app: ASGIApp = build_app(self._site)
         if middleware is not None:
             app = middleware(app)
@@ -103,10 +106,34 @@ class JiraEmulator:
         return self._webhooks.sender.drain(timeout)
 
     def reset(self) -> None:
-        """Forget all issues and pending faults, so one running emulator can serve many tests."""
+        """Forget all issues and pending faults, so one running emulator can serve many tests.
+
+        The attachment limit returns to the value given at construction.
+        """
         self.state.reset()
         self._site.faults.pending.clear()
+        self._site.attachment_max_bytes = self._attachment_max_bytes
         self.faults.reset()
+
+    @property
+    def attachment_max_bytes(self) -> int:
+        """Maximum size of one uploaded file, in bytes. Set it to change the limit."""
+        return self._site.attachment_max_bytes
+
+    @attachment_max_bytes.setter
+    def attachment_max_bytes(self, value: int) -> None:
+        self._site.attachment_max_bytes = value
+
+    def attachments(self, id_or_key: str) -> list[StoredAttachment]:
+        """Return the files attached to an issue, oldest first, with their bytes.
+
+        Raises KeyError for an unknown issue.
+        """
+        with self.state.lock:
+            issue = self.state.find(id_or_key)
+            if issue is None:
+                raise KeyError(id_or_key)
+            return list(issue.attachments)
 
     def inject_429(self, count: int, retry_after: int = 1) -> None:
         """Respond to the next `count` requests with 429 and Jira's rate-limit headers."""

@@ -11,15 +11,20 @@ from typing import Any, Literal
 
 from tierbridge.emulators.jira import catalog
 from tierbridge.emulators.jira.adf import adf_to_wiki
-from tierbridge.emulators.jira.state import JiraState, StoredComment, StoredIssue
+from tierbridge.emulators.jira.state import (
+    JiraState,
+    StoredAttachment,
+    StoredComment,
+    StoredIssue,
+)
 from tierbridge.emulators.jira.wire import jira_time, jsm_date
 
 __all__ = ["ApiVersion", "Renderer", "select_fields"]
 
 ApiVersion = Literal["2", "3"]
 
-#: Fields left out of `*navigable`; the comment page is only sent when asked for or on `*all`.
-_NOT_NAVIGABLE = frozenset({"comment"})
+#: Fields left out of `*navigable`, so they are only sent when asked for or on `*all`.
+_NOT_NAVIGABLE = frozenset({"comment", "attachment"})
 
 
 def select_fields(requested: Iterable[str], default: str) -> frozenset[str] | None:
@@ -164,6 +169,35 @@ class Renderer:
             "comments": [self.comment(item, issue, time_zone, api) for item in page],
         }
 
+    def attachment(
+        self, attachment: StoredAttachment, time_zone: str, api: ApiVersion = "3"
+    ) -> dict[str, Any]:
+        """Render the `Attachment` object of the issue field and the upload response.
+
+        NOTE: Jira adds a `thumbnail` URL for images. The emulator makes no thumbnails and
+        never sends the key.
+        """
+        return {
+            "self": f"{self.base_url}/rest/api/{api}/attachment/{attachment.id}",
+            "id": str(attachment.id),
+            "filename": attachment.filename,
+            "author": self.user(attachment.author, api),
+            "created": jira_time(attachment.created, time_zone),
+            "size": attachment.size,
+            "mimeType": attachment.mime_type,
+            "content": f"{self.base_url}/rest/api/{api}/attachment/content/{attachment.id}",
+        }
+
+    def attachment_metadata(
+        self, attachment: StoredAttachment, time_zone: str, api: ApiVersion = "3"
+    ) -> dict[str, Any]:
+        """Render `GET /attachment/{id}`: the same keys, a numeric `id` and `properties`."""
+        return {
+            **self.attachment(attachment, time_zone, api),
+            "id": attachment.id,
+            "properties": {},
+        }
+
     def request_type_value(self, issue: StoredIssue, time_zone: str) -> dict[str, Any] | None:
         """Return the JSM request-type field value: the request type plus the current status."""
         if issue.request_type_id is None:
@@ -215,4 +249,5 @@ class Renderer:
             catalog.CATEGORY_FIELD: category,
             catalog.REQUEST_TYPE_FIELD: self.request_type_value(issue, time_zone),
             "comment": self.comments_page(issue, time_zone, api, 0, len(issue.comments) or 1),
+            "attachment": [self.attachment(item, time_zone, api) for item in issue.attachments],
         }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -10,10 +13,14 @@ from fastapi import Request
 
 from tierbridge.emulators.jira.catalog import UserProfile
 from tierbridge.emulators.jira.render import Renderer
-from tierbridge.emulators.jira.state import JiraState
+from tierbridge.emulators.jira.state import JiraState, StoredAttachment
 from tierbridge.emulators.jira.wire import verify_basic_auth
 
-__all__ = ["Fault", "Faults", "Site", "current_user", "site_of"]
+__all__ = ["DEFAULT_ATTACHMENT_MAX_BYTES", "Fault", "Faults", "Site", "current_user", "site_of"]
+
+#: Default maximum size of one uploaded file: 10 MB (10485760 bytes). The emulator holds files
+#: in memory, and tests set a lower limit through `JiraEmulator.attachment_max_bytes`.
+DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,15 @@ class Site:
     state: JiraState
     renderer: Renderer
     faults: Faults = field(default_factory=Faults)
+    #: Maximum size of one uploaded file, in bytes.
+    attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
+    #: Key that signs the `token` of download redirects, new for every emulator.
+    media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+    def media_token(self, attachment: StoredAttachment) -> str:
+        """Return the read token that the download redirect of `attachment` carries."""
+        message = attachment.media_id.encode()
+        return hmac.new(self.media_key, message, hashlib.sha256).hexdigest()
 
     def rate_limit_reset(self, retry_after: int) -> str:
         """The `X-RateLimit-Reset` value: when the wait ends, ISO 8601 to the minute, UTC."""

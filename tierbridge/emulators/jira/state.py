@@ -9,6 +9,7 @@ order.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,9 +20,17 @@ from tierbridge.emulators.jira.adf import adf_to_wiki
 from tierbridge.emulators.jira.catalog import Transition, UserProfile
 from tierbridge.emulators.jira.wire import utc_now_ms
 
-__all__ = ["Change", "ChangeItem", "JiraState", "StoredComment", "StoredIssue"]
+__all__ = [
+    "Change",
+    "ChangeItem",
+    "JiraState",
+    "StoredAttachment",
+    "StoredComment",
+    "StoredIssue",
+]
 
 _FIRST_ISSUE_ID = 10000
+_FIRST_ATTACHMENT_ID = 10300
 _FIRST_COMMENT_ID = 10500
 _FIRST_CHANGELOG_ID = 10800
 
@@ -34,6 +43,24 @@ class StoredComment:
     public: bool
     created: datetime
     updated: datetime
+
+
+@dataclass
+class StoredAttachment:
+    """One attached file with its bytes. `media_id` names it in the download redirect."""
+
+    id: int
+    issue_id: int
+    filename: str
+    mime_type: str
+    content: bytes = field(repr=False)
+    author: str
+    created: datetime
+    media_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
 
 
 @dataclass
@@ -59,6 +86,7 @@ class StoredIssue:
     category_id: str | None = None
     request_type_id: str | None = None
     comments: list[StoredComment] = field(default_factory=list)
+    attachments: list[StoredAttachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,6 +114,7 @@ class Change:
     items: tuple[ChangeItem, ...] = ()
     changelog_id: int | None = None
     comment: StoredComment | None = None
+    attachment: StoredAttachment | None = None
 
 
 #: Editable fields: internal name -> (changelog field name, custom?).
@@ -122,6 +151,8 @@ class JiraState:
         self.profiles = catalog.build_profiles(list(tokens))
         self.by_account = {profile.account_id: profile for profile in self.profiles.values()}
         self.issues: dict[int, StoredIssue] = {}
+        #: Every attachment of every issue, by attachment id.
+        self.attachments: dict[int, StoredAttachment] = {}
         self.lock = threading.RLock()
         self._clock = clock
         self._publish = publish
@@ -129,15 +160,18 @@ class JiraState:
         self._next_number = 1
         self._next_comment_id = _FIRST_COMMENT_ID
         self._next_changelog_id = _FIRST_CHANGELOG_ID
+        self._next_attachment_id = _FIRST_ATTACHMENT_ID
 
     def reset(self) -> None:
         """Delete every issue and restart ids and keys from the beginning."""
         with self.lock:
             self.issues.clear()
+            self.attachments.clear()
             self._next_issue_id = _FIRST_ISSUE_ID
             self._next_number = 1
             self._next_comment_id = _FIRST_COMMENT_ID
             self._next_changelog_id = _FIRST_CHANGELOG_ID
+            self._next_attachment_id = _FIRST_ATTACHMENT_ID
 
     def now(self) -> datetime:
         return utc_now_ms(self._clock())
@@ -235,6 +269,40 @@ class JiraState:
                 Change("jira:issue_updated", "issue_commented", issue, actor, now, comment=comment)
             )
             return comment
+
+    def add_attachment(
+        self,
+        actor: UserProfile,
+        issue: StoredIssue,
+        filename: str,
+        content: bytes,
+        mime_type: str,
+    ) -> StoredAttachment:
+        """Attach a file; announce it as `attachment_created`, then as an issue update.
+
+        The update carries a changelog item for the `Attachment` field and moves `updated`,
+        as on a Jira Cloud site.
+        """
+        with self.lock:
+            now = self.now()
+            attachment = StoredAttachment(
+                self._next_attachment_id,
+                issue.id,
+                filename,
+                mime_type,
+                content,
+                actor.account_id,
+                now,
+            )
+            self._next_attachment_id += 1
+            issue.attachments.append(attachment)
+            self.attachments[attachment.id] = attachment
+            self._publish(
+                Change("attachment_created", "", issue, actor, now, attachment=attachment)
+            )
+            item = ChangeItem("Attachment", "attachment", None, None, str(attachment.id), filename)
+            self._record(actor, issue, [item], "issue_updated")
+            return attachment
 
     def _record(
         self, actor: UserProfile, issue: StoredIssue, items: list[ChangeItem], event_type: str

@@ -3,7 +3,8 @@
 Bodies are serialised like REST API v2 (description and comment bodies as wiki markup). A
 delivery carries `X-Atlassian-Webhook-Identifier`, unique per event and unchanged on retries,
 and, when a secret is set, `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
-Timestamps inside the body are rendered in the acting user's time zone.
+Timestamps inside the body are rendered in the acting user's time zone. An
+`attachment_created` body carries the `attachment` and no `issue`.
 """
 
 from __future__ import annotations
@@ -56,11 +57,15 @@ class WebhookEmitter:
     def payload(self, change: Change) -> dict[str, Any]:
         """Return the JSON body Jira sends for `change`."""
         zone = change.actor.time_zone
-        issue = self._renderer.issue(change.issue, zone, api="2")
         body: dict[str, Any] = {
             "timestamp": epoch_ms(change.at),
             "webhookEvent": change.webhook_event,
         }
+        if change.attachment is not None:
+            # Attachment events name the file only, not the issue it belongs to.
+            body["attachment"] = self._renderer.attachment(change.attachment, zone, api="2")
+            return body
+        issue = self._renderer.issue(change.issue, zone, api="2")
         if change.webhook_event == "comment_created":
             issue["fields"] = {
                 name: value
