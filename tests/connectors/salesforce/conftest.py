@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,6 +68,26 @@ def seed_comment(
 ) -> str:
     values = {"ParentId": case_id, "CommentBody": body, "IsPublished": public}
     created = emulator.state.insert("CaseComment", values, user_id=user_id(emulator))
+    return str(created["Id"])
+
+
+def seed_file(
+    emulator: SalesforceEmulator,
+    case_id: str | None,
+    name: str = "screenshot.png",
+    content: bytes = b"\x89PNG\r\n",
+) -> str:
+    """Attach a file as the agent, straight in the emulator's state; return its version id.
+
+    With `case_id` None the file goes to the agent's own library, on no Case.
+    """
+    values: dict[str, Any] = {
+        "PathOnClient": name,
+        "VersionData": base64.b64encode(content).decode("ascii"),
+    }
+    if case_id is not None:
+        values["FirstPublishLocationId"] = case_id
+    created = emulator.state.insert("ContentVersion", values, user_id=user_id(emulator))
     return str(created["Id"])
 
 

@@ -6,7 +6,13 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from tests.connectors.salesforce.conftest import MakeConnector, seed_case, seed_comment, user_id
+from tests.connectors.salesforce.conftest import (
+    MakeConnector,
+    seed_case,
+    seed_comment,
+    seed_file,
+    user_id,
+)
 from tests.emulators.salesforce.support import START, FakeClock
 from tierbridge.connectors.salesforce.connector import SalesforceConnector
 from tierbridge.core.errors import RetryableError
@@ -72,8 +78,8 @@ def test_ties_neither_lost_nor_looped(
 
     assert sorted(record.id for record in records) == sorted(ids)
     assert len(records) == 7
-    # Four Case queries of at most two rows, then the one CaseComment query.
-    assert queries(logs).count("/services/data/v62.0/query/") == 5
+    # Four Case queries of at most two rows, then one CaseComment and one ContentVersion query.
+    assert queries(logs).count("/services/data/v62.0/query/") == 6
 
 
 def test_resume_after_expired_locator(
@@ -127,6 +133,22 @@ def test_commented_case_found(
     records = list(connector.changed_since(START + timedelta(seconds=600)))
 
     assert [record.id for record in records] == [quiet, busy]
+    assert records[0].version == "2024-05-01T07:25:42.000Z"
+
+
+def test_filed_case_found(
+    connector: SalesforceConnector, emulator: SalesforceEmulator, clock: FakeClock
+) -> None:
+    """A Case whose only change is a new file is read, versioned by the file's link."""
+    quiet = seed_case(emulator)
+    seed_case(emulator)
+    clock.advance(600)
+    seed_file(emulator, quiet)
+    seed_file(emulator, None)
+
+    records = list(connector.changed_since(START + timedelta(seconds=600)))
+
+    assert [record.id for record in records] == [quiet]
     assert records[0].version == "2024-05-01T07:25:42.000Z"
 
 

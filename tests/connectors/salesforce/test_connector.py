@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.connectors.salesforce.conftest import seed_case, seed_comment, user_id
-from tests.emulators.salesforce.support import FakeClock
+from tests.connectors.salesforce.conftest import seed_case, seed_comment, seed_file, user_id
+from tests.emulators.salesforce.support import START, FakeClock
 from tierbridge.connectors.salesforce.connector import SalesforceConnector
 from tierbridge.core.errors import NotFoundError, RejectedError
 from tierbridge.emulators.salesforce import INTEGRATION_USERNAME, SalesforceEmulator, is_ack
@@ -215,6 +215,20 @@ def test_comment_moves_version(
 
     assert record.version == "2024-05-01T07:20:42.000Z"
     assert record.updated == datetime(2024, 5, 1, 7, 20, 42, tzinfo=UTC)
+
+
+def test_file_moves_version(
+    connector: SalesforceConnector, emulator: SalesforceEmulator, clock: FakeClock
+) -> None:
+    """A new file makes the record's version its link's SystemModstamp."""
+    case_id = seed_case(emulator)
+    clock.advance(300)
+    seed_file(emulator, case_id)
+
+    record = connector.get_record(case_id)
+
+    assert record.version == "2024-05-01T07:20:42.000Z"
+    assert emulator.state.get("Case", case_id)["SystemModstamp"] == START
 
 
 def test_webhook_response_acks(connector: SalesforceConnector) -> None:

@@ -67,13 +67,14 @@ def test_format_version_sorts() -> None:
 
 
 def test_case_fields_select_list() -> None:
-    """Every read selects the system fields, the native fields, the key and the newest comment."""
+    """Every read selects system and native fields, the key, the newest comment and file link."""
     fields = case_fields("Ref__c")
 
     assert fields[:5] == ["Id", "CaseNumber", "CreatedDate", "LastModifiedById", "SystemModstamp"]
     assert set(NATIVE_FIELDS) <= set(fields)
     assert "Ref__c" in fields
-    assert fields[-1].startswith("(SELECT SystemModstamp FROM CaseComments")
+    assert fields[-2].startswith("(SELECT SystemModstamp FROM CaseComments")
+    assert fields[-1].startswith("(SELECT SystemModstamp FROM ContentDocumentLinks")
 
 
 def test_native_own_change() -> None:
@@ -118,6 +119,24 @@ def test_native_older_comment_ignored() -> None:
     comments = {"records": [{"SystemModstamp": "2024-05-01T08:00:00.000+0000"}]}
 
     assert native(row(CaseComments=comments)).version == "2024-05-01T09:03:10.000Z"
+
+
+def test_native_version_from_file() -> None:
+    """A file link newer than the Case and its comments makes the version the link's stamp."""
+    comments = {"records": [{"SystemModstamp": "2024-05-01T10:00:00.000+0000"}]}
+    files = {"records": [{"SystemModstamp": "2024-05-01T11:30:00.000+0000"}]}
+
+    record = native(row(CaseComments=comments, ContentDocumentLinks=files))
+
+    assert record.version == "2024-05-01T11:30:00.000Z"
+    assert record.updated == datetime(2024, 5, 1, 11, 30, tzinfo=UTC)
+
+
+def test_native_older_file_ignored() -> None:
+    """A file link older than the Case leaves the Case's stamp as the version."""
+    files = {"records": [{"SystemModstamp": "2024-05-01T08:00:00.000+0000"}]}
+
+    assert native(row(ContentDocumentLinks=files)).version == "2024-05-01T09:03:10.000Z"
 
 
 def test_comment_visibility_and_author() -> None:

@@ -44,3 +44,22 @@ def test_errors_raise(agent: SalesforceAgent) -> None:
     """A rejected write raises HTTPError."""
     with pytest.raises(requests.HTTPError):
         agent.create_case(Status="Bogus")
+
+
+def test_files_round_trip(agent: SalesforceAgent, emulator: SalesforceEmulator) -> None:
+    """The agent attaches a file to a Case, lists it and downloads the same bytes."""
+    case_id = agent.create_case(Subject="Printer")["Id"]
+    content = bytes(range(256))
+
+    version = agent.attach(case_id, "scan.pdf", content, "application/pdf")
+    [listed] = agent.list_files(case_id)
+    downloaded = agent.download(version["Id"])
+
+    assert version["PathOnClient"] == "scan.pdf"
+    assert version["Title"] == "scan"
+    assert version["ContentSize"] == 256
+    assert listed["ContentDocument"]["LatestPublishedVersionId"] == version["Id"]
+    assert listed["ContentDocument"]["LatestPublishedVersion"]["PathOnClient"] == "scan.pdf"
+    assert downloaded == content
+    [stored] = emulator.state.files(case_id)
+    assert stored.content == content

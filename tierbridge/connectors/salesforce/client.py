@@ -12,7 +12,7 @@ origin. Not thread-safe: give each worker thread its own client.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from simple_salesforce.api import Salesforce
@@ -22,7 +22,7 @@ from tierbridge.connectors.salesforce.auth import AccessToken, TokenSource
 from tierbridge.connectors.salesforce.settings import SalesforceSettings
 from tierbridge.connectors.salesforce.translate import error_codes, translate_errors
 from tierbridge.connectors.salesforce.transport import LimitInfo, LimitTracker, build_session
-from tierbridge.core.errors import RetryableError
+from tierbridge.core.errors import RejectedError, RetryableError
 from tierbridge.core.limits import Limiter, salesforce_signal
 
 __all__ = ["CALL_OPTIONS", "CLIENT_NAME", "SalesforceClient"]
@@ -32,6 +32,7 @@ CLIENT_NAME = "tierbridge"
 CALL_OPTIONS = {"Sforce-Call-Options": f"client={CLIENT_NAME}"}
 _INVALID_SESSION = "INVALID_SESSION_ID"
 _INVALID_LOCATOR = "INVALID_QUERY_LOCATOR"
+_ANY_TYPE = {"Accept": "*/*"}
 
 
 class SalesforceClient:
@@ -132,14 +133,46 @@ class SalesforceClient:
 
         return self._call(operation, None, run, idempotent=True)
 
+    def get(
+        self, object_name: str, record_id: str, fields: Sequence[str], *, operation: str
+    ) -> dict[str, Any]:
+        """Read some fields of one record (`GET .../sobjects/{object}/{id}?fields=...`)."""
+
+        def run(api: Salesforce) -> dict[str, Any]:
+            row = getattr(api, object_name).get(record_id, params={"fields": ",".join(fields)})
+            return dict(row)
+
+        return self._call(operation, record_id, run, idempotent=True)
+
+    def download(self, object_name: str, record_id: str, field: str, *, operation: str) -> bytes:
+        """Read the raw bytes of a blob field (`GET .../sobjects/{object}/{id}/{field}`)."""
+
+        def run(api: Salesforce) -> bytes:
+            sobject = getattr(api, object_name)
+            # The session's Accept header requests JSON, and a blob is not JSON.
+            content = sobject.get_base64(record_id, base64_field=field, headers=_ANY_TYPE)
+            return bytes(content)
+
+        return self._call(operation, record_id, run, idempotent=True)
+
     # -- writes ----------------------------------------------------------------------------
 
     def create(self, object_name: str, values: Mapping[str, Any], *, operation: str) -> str:
-        """Create a record and return its id; a POST is never sent twice."""
+        """Create a record and return its id; a POST is never sent twice.
+
+        Raises RejectedError when the 201 response carries no id, because the caller cannot
+        then tell which record it made.
+        """
 
         def run(api: Salesforce) -> str:
             created = getattr(api, object_name).create(dict(values), headers=CALL_OPTIONS)
-            return str(created["id"])
+            record_id = created.get("id") if isinstance(created, Mapping) else None
+            if not record_id or created.get("success") is False:
+                msg = "the create response carries no record id; check the org's response"
+                raise RejectedError(
+                    msg, connector=self.connector, operation=operation, record=object_name
+                )
+            return str(record_id)
 
         return self._call(operation, object_name, run, idempotent=False)
 

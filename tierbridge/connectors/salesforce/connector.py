@@ -1,4 +1,4 @@
-"""`SalesforceConnector`: the Cases of one Salesforce Service Cloud org, with their comments."""
+"""`SalesforceConnector`: the Cases of one Salesforce Service Cloud org, with comments and files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import structlog
 
 from tierbridge.connectors.salesforce import webhooks
 from tierbridge.connectors.salesforce.client import SalesforceClient
+from tierbridge.connectors.salesforce.files import CaseFiles
 from tierbridge.connectors.salesforce.ids import normalize_id
 from tierbridge.connectors.salesforce.reads import Fail, read_all, read_changes
 from tierbridge.connectors.salesforce.records import (
@@ -32,7 +33,7 @@ from tierbridge.core.errors import (
     RetryableError,
     WebhookAuthError,
 )
-from tierbridge.core.model import Comment
+from tierbridge.core.model import AttachmentMeta, Comment
 
 __all__ = ["SalesforceConnector"]
 
@@ -44,12 +45,13 @@ _IDS_PER_QUERY = 100
 
 
 class SalesforceConnector(Connector):
-    """Reads and writes Cases and CaseComments through the REST API as the run-as user.
+    """Reads and writes Cases, CaseComments and Files through the REST API as the run-as user.
 
     Not thread-safe: give each worker thread its own connector.
     """
 
     system: ClassVar[str] = "salesforce"
+    supports_attachments: ClassVar[bool] = True
 
     def __init__(self, name: str, settings: SalesforceSettings) -> None:
         super().__init__(name)
@@ -61,6 +63,7 @@ class SalesforceConnector(Connector):
             *(name for name in NATIVE_FIELDS if name not in READ_ONLY_FIELDS),
             self._correlation,
         }
+        self._files = CaseFiles(name, self._client, self._fail, settings.query_limit)
 
     @property
     def limit_info(self) -> LimitInfo | None:
@@ -141,10 +144,11 @@ class SalesforceConnector(Connector):
         return case_id
 
     def changed_since(self, since: datetime | None) -> Iterator[NativeRecord]:
-        """Yield Cases whose SystemModstamp, or one of whose comments', is at or after `since`.
+        """Yield Cases changed, commented or given a file at or after `since`, oldest first.
 
-        Comments do not move their Case's timestamps, so a second read finds Cases with new
-        comments. Both reads finish before the first record is yielded, oldest first.
+        Comments and files do not move their Case's timestamps, so two more reads find Cases
+        with new comments and new files. Every read finishes before the first record is
+        yielded.
         """
         operation = "changed_since"
         records: dict[str, NativeRecord] = {}
@@ -160,7 +164,9 @@ class SalesforceConnector(Connector):
             record = self._native(row, operation)
             records[record.id] = record
         if since is not None:
-            parents = self._commented_cases(since, operation) - records.keys()
+            touched = self._commented_cases(since, operation)
+            touched |= self._files.cases_with_new_files(since, operation)
+            parents = touched - records.keys()
             for record in self._cases_by_id(sorted(parents), operation):
                 records[record.id] = record
         yield from sorted(records.values(), key=lambda record: (record.updated, record.id))
@@ -292,3 +298,23 @@ class SalesforceConnector(Connector):
             msg = f"Salesforce stored the comment with IsPublished={comment.public}, not {public}"
             raise RejectedError(msg, connector=self.name, operation=operation, record=comment_id)
         return comment
+
+    # -- attachments ----------------------------------------------------------------------
+
+    def list_attachments(self, ticket_id: str) -> list[AttachmentMeta]:
+        """Read the Files linked to a Case, oldest first; `source_id` is a ContentVersion id."""
+        return self._files.list_files(self._case_id(ticket_id, "list_attachments"))
+
+    def download_attachment(self, ticket_id: str, attachment: AttachmentMeta) -> bytes:
+        self._case_id(ticket_id, "download_attachment")
+        return self._files.download(attachment)
+
+    def upload_attachment(
+        self, ticket_id: str, filename: str, content: bytes, content_type: str | None
+    ) -> AttachmentMeta:
+        """Upload a File to a Case and confirm its size (and MD5 Checksum) as stored.
+
+        `content_type` is not sent: an org derives a file's type from its name's extension.
+        """
+        case_id = self._case_id(ticket_id, "upload_attachment")
+        return self._files.upload(case_id, filename, content)

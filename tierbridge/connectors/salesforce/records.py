@@ -12,6 +12,8 @@ from tierbridge.core.model import Comment
 
 __all__ = [
     "COMMENT_FIELDS",
+    "LATEST_COMMENT",
+    "LATEST_FILE",
     "NATIVE_FIELDS",
     "READ_ONLY_FIELDS",
     "case_fields",
@@ -39,6 +41,11 @@ NATIVE_FIELDS = (
 READ_ONLY_FIELDS = ("IsClosed", "ContactEmail")
 #: The newest comment's timestamp: a comment moves the record's version but not the Case's.
 LATEST_COMMENT = "(SELECT SystemModstamp FROM CaseComments ORDER BY SystemModstamp DESC LIMIT 1)"
+#: The newest file link's timestamp: attaching a file does not change the Case either.
+#: NOTE: a new version of a file that is already linked leaves the link, and so the version.
+LATEST_FILE = (
+    "(SELECT SystemModstamp FROM ContentDocumentLinks ORDER BY SystemModstamp DESC LIMIT 1)"
+)
 COMMENT_FIELDS = (
     "Id",
     "ParentId",
@@ -55,7 +62,7 @@ _FORMATS = ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z")
 def case_fields(correlation_field: str) -> list[str]:
     """Return the SELECT list of every Case read."""
     system = ["Id", "CaseNumber", "CreatedDate", "LastModifiedById", "SystemModstamp"]
-    return [*system, *NATIVE_FIELDS, correlation_field, LATEST_COMMENT]
+    return [*system, *NATIVE_FIELDS, correlation_field, LATEST_COMMENT, LATEST_FILE]
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -74,8 +81,8 @@ def format_version(moment: datetime) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def _latest_comment(row: Mapping[str, Any]) -> datetime | None:
-    related = row.get("CaseComments")
+def _latest_child(row: Mapping[str, Any], relationship: str) -> datetime | None:
+    related = row.get(relationship)
     records = related.get("records") if isinstance(related, Mapping) else None
     if not records:
         return None
@@ -91,17 +98,20 @@ def to_native(
 ) -> NativeRecord:
     """Build a NativeRecord from a Case row read with `case_fields`.
 
-    The version and `updated` are the later of the Case's SystemModstamp and its newest
-    comment's. `updated_by` is `integration_user` (as configured) when the last change was
+    The version and `updated` are the latest of the SystemModstamps of the Case, its newest
+    comment and its newest file link. `updated_by` is `integration_user` (as configured) when the last change was
     made by the user our token runs as, else the LastModifiedById. Raises ValueError or
     KeyError for a row without Id or with an unreadable timestamp.
 
     NOTE: another integration that runs as the same user would read as our own writes, so
     give the connected app a user of its own.
     """
-    stamp = parse_timestamp(str(row["SystemModstamp"]))
-    comment_stamp = _latest_comment(row)
-    updated = max(stamp, comment_stamp) if comment_stamp is not None else stamp
+    stamps = [
+        parse_timestamp(str(row["SystemModstamp"])),
+        _latest_child(row, "CaseComments"),
+        _latest_child(row, "ContentDocumentLinks"),
+    ]
+    updated = max(stamp for stamp in stamps if stamp is not None)
     fields: dict[str, Any] = {name: row.get(name) for name in NATIVE_FIELDS}
     fields[correlation_field] = row.get(correlation_field)
     if fields["OwnerId"]:

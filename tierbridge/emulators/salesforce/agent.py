@@ -6,6 +6,7 @@ Service Console, so that the daemon receives them as it would from a real org.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ _AGENT_CLIENT = "agent-console"
 
 
 class SalesforceAgent:
-    """Create, update, comment and read Cases as one user; HTTP errors raise HTTPError.
+    """Create, read, update, comment on and attach files to Cases as one user.
 
-    It signs in with the client-credentials grant of a connected app (by default the
-    emulator's `agent-console` app, which runs as `agent.sf@example.com`).
+    Every call that gets an HTTP error raises HTTPError. The agent signs in with the
+    client-credentials grant of a connected app (by default the emulator's `agent-console`
+    app, which runs as `agent.sf@example.com`).
     """
 
     def __init__(
@@ -90,6 +92,45 @@ class SalesforceAgent:
             "SELECT Id, CommentBody, IsPublished, CreatedById, CreatedDate FROM CaseComment "  # noqa: S608 - the id is alphanumeric
             f"WHERE ParentId = '{case_id}' ORDER BY CreatedDate, Id"
         )
+        return self._query(soql)
+
+    def attach(
+        self, case_id: str, filename: str, content: bytes, content_type: str | None = None
+    ) -> dict[str, Any]:
+        """Upload a file to a Case as the Files related list does; return its ContentVersion.
+
+        `content_type` is not sent, because an org derives the file type from the extension
+        of `filename`.
+        """
+        body = {
+            "Title": filename.rpartition(".")[0] or filename,
+            "PathOnClient": filename,
+            "VersionData": base64.b64encode(content).decode("ascii"),
+            "FirstPublishLocationId": case_id,
+        }
+        created = self._call("POST", "/sobjects/ContentVersion", json=body).json()
+        version: dict[str, Any] = self._call(
+            "GET", f"/sobjects/ContentVersion/{created['id']}"
+        ).json()
+        return version
+
+    def list_files(self, case_id: str) -> list[dict[str, Any]]:
+        """Read the files linked to a Case (ContentDocumentLink rows), in the org's order."""
+        if not case_id.isalnum():
+            raise ValueError(f"{case_id!r} is not a Salesforce id")
+        soql = (
+            "SELECT ContentDocumentId, ContentDocument.Title, "  # noqa: S608 - the id is alphanumeric
+            "ContentDocument.LatestPublishedVersionId, ContentDocument.ContentSize, "
+            "ContentDocument.LatestPublishedVersion.PathOnClient "
+            f"FROM ContentDocumentLink WHERE LinkedEntityId = '{case_id}'"
+        )
+        return self._query(soql)
+
+    def download(self, version_id: str) -> bytes:
+        """Read the bytes of one ContentVersion."""
+        return self._call("GET", f"/sobjects/ContentVersion/{version_id}/VersionData").content
+
+    def _query(self, soql: str) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         page = self._call("GET", "/query", params={"q": soql}).json()
         records.extend(page["records"])

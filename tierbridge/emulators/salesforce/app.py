@@ -2,7 +2,9 @@
 
 Every `/services/data/vXX.X/...` route needs a bearer token, counts against the org's API
 allocation, and carries `Sforce-Limit-Info`, errors included. The versions root
-`/services/data/` needs neither and carries no limit header, as in an org.
+`/services/data/` needs neither and carries no limit header, as in an org. A JSON body longer
+than `max_request_bytes` is rejected as an org rejects one over 50 MB, which caps a file sent
+as base64 in JSON at about 37.5 MB.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tierbridge.emulators.salesforce.cursors import QueryCursors
 from tierbridge.emulators.salesforce.errors import NOT_FOUND_MESSAGE, api_error, error_entry
-from tierbridge.emulators.salesforce.fieldpaths import render_value
+from tierbridge.emulators.salesforce.fieldpaths import find_field, render_field
 from tierbridge.emulators.salesforce.guards import ApiLimits, Authenticator
 from tierbridge.emulators.salesforce.query import run_query
-from tierbridge.emulators.salesforce.schema import OBJECTS, ObjectDef
+from tierbridge.emulators.salesforce.schema import OBJECTS, FieldType, ObjectDef
 from tierbridge.emulators.salesforce.soql import parse_soql
 from tierbridge.emulators.salesforce.soql_syntax import SoqlError
 from tierbridge.emulators.salesforce.state import SalesforceState
@@ -36,6 +38,8 @@ __all__ = ["SUPPORTED_VERSIONS", "AppContext", "build_app"]
 SUPPORTED_VERSIONS = tuple(f"{number}.0" for number in range(31, 67))
 _DATA_PREFIX = re.compile(r"^/services/data/v\d+\.\d+(/|$)")
 _CALL_OPTIONS = "Sforce-Call-Options"
+#: An org's largest JSON request body: 50 MB of 2**20 bytes.
+MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class AppContext:
     auth: Authenticator
     limits: ApiLimits
     cursors: QueryCursors
+    max_request_bytes: int = MAX_REQUEST_BYTES
 
 
 def _respond(payload: Any, status: int = 200) -> Response:
@@ -69,12 +74,12 @@ def _caller(request: Request, version: str) -> str:
 Caller = Annotated[str, Depends(_caller)]
 
 
-def _object(name: str, *, writing: bool = False) -> ObjectDef:
+def _object(name: str, *, operation: str | None = None) -> ObjectDef:
     definition = OBJECTS.get(name)
     if definition is None:
         raise api_error(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
-    if writing and not definition.writable:
-        message = f"entity type {name} does not support create, update or delete"
+    if operation is not None and operation not in definition.operations:
+        message = f"entity type {name} does not support {operation}"
         raise api_error(400, "INVALID_TYPE_FOR_OPERATION", message)
     return definition
 
@@ -88,9 +93,13 @@ def _client(request: Request) -> str | None:
     return None
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def _json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        message = f"Maximum size of request reached. Maximum size of request is {max_bytes} bytes."
+        raise api_error(400, "JSON_PARSER_ERROR", message)
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise api_error(400, "JSON_PARSER_ERROR", "The request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -106,7 +115,7 @@ def _render_row(definition: ObjectDef, record: dict[str, Any], version: str, fie
         if name not in definition.fields:
             message = f"No such column '{name}' on sobject of type {definition.name}"
             raise api_error(400, "INVALID_FIELD", message, [name])
-        out[name] = render_value(record.get(name))
+        out[name] = render_field(definition, record, definition.fields[name], version)
     return out
 
 
@@ -155,8 +164,8 @@ def _add_sobject_routes(app: FastAPI, ctx: AppContext) -> None:
     row = rows + "/{record_id}"
 
     async def create(request: Request, version: str, name: str, user: Caller) -> Response:
-        definition = _object(name, writing=True)
-        values = await _json_object(request)
+        definition = _object(name, operation="create")
+        values = await _json_object(request, ctx.max_request_bytes)
         values.pop("attributes", None)
         record = ctx.state.insert(definition.name, values, user_id=user, client=_client(request))
         return _respond({"id": record["Id"], "success": True, "errors": []}, status=201)
@@ -172,8 +181,8 @@ def _add_sobject_routes(app: FastAPI, ctx: AppContext) -> None:
     async def update(
         request: Request, version: str, name: str, record_id: str, user: Caller
     ) -> Response:
-        definition = _object(name, writing=True)
-        values = await _json_object(request)
+        definition = _object(name, operation="update")
+        values = await _json_object(request, ctx.max_request_bytes)
         values.pop("attributes", None)
         ctx.state.update(
             definition.name,
@@ -186,15 +195,26 @@ def _add_sobject_routes(app: FastAPI, ctx: AppContext) -> None:
         return Response(status_code=204)
 
     async def delete(version: str, name: str, record_id: str, user: Caller) -> Response:
-        definition = _object(name, writing=True)
+        definition = _object(name, operation="delete")
         ctx.state.delete(definition.name, record_id, user_id=user)
         return Response(status_code=204)
+
+    async def blob(version: str, name: str, record_id: str, field: str, _: Caller) -> Response:
+        """Serve the raw bytes of a blob field, such as ContentVersion VersionData."""
+        definition = _object(name)
+        record = ctx.state.get(definition.name, record_id)
+        found = find_field(definition, field)
+        if found is None or found.type is not FieldType.BASE64:
+            raise api_error(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
+        content = record.get(found.name) or b""
+        return Response(content, media_type="application/octet-stream")
 
     app.add_api_route(rows, create, methods=["POST"])
     app.add_api_route(rows + "/", create, methods=["POST"])
     app.add_api_route(row, read, methods=["GET"])
     app.add_api_route(row, update, methods=["PATCH"])
     app.add_api_route(row, delete, methods=["DELETE"])
+    app.add_api_route(row + "/{field}", blob, methods=["GET"])
 
 
 def _add_org_routes(app: FastAPI, ctx: AppContext) -> None:

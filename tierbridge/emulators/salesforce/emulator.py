@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tierbridge.emulators._server import EmulatorServer
-from tierbridge.emulators.salesforce.app import AppContext, build_app
+from tierbridge.emulators.salesforce.app import MAX_REQUEST_BYTES, AppContext, build_app
 from tierbridge.emulators.salesforce.cursors import QueryCursors
 from tierbridge.emulators.salesforce.guards import (
     DEFAULT_ALLOCATION,
@@ -34,13 +34,15 @@ DEFAULT_CLIENTS: Mapping[str, tuple[str, str]] = {
 
 
 class SalesforceEmulator:
-    """A local org with Cases, CaseComments, Users, a queue and a Contact.
+    """A local org with Cases, CaseComments, Files, Users, a queue and a Contact.
 
     `oauth_clients` maps client ids to (secret, Username) for the client-credentials grant;
     `DEFAULT_CLIENTS` are used when it is None. Changes of the `outbound_objects` are sent
     as outbound messages to `webhook_url`, with `webhook_secret` added as its `token` query
     parameter. `min_batch_size` is the smallest `batchSize` the query honours (200 in real
     orgs; tests lower it to page small result sets). `clock` returns the org time.
+    `max_request_bytes` is the largest JSON request body (50 MB in real orgs); tests lower it
+    to reach the limit on a file upload with a small file.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class SalesforceEmulator:
         min_batch_size: int = 200,
         outbound_objects: Sequence[str] = ("Case", "CaseComment"),
         outbound_retry_cap_seconds: float = 5.0,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
         self.state = SalesforceState(clock=clock, org_id=org_id)
         clients = {
@@ -77,7 +80,8 @@ class SalesforceEmulator:
             retry_cap_seconds=outbound_retry_cap_seconds,
         )
         self.state.listeners.append(self.outbound)
-        app = build_app(AppContext(self.state, self.auth, self.limits, self.cursors))
+        context = AppContext(self.state, self.auth, self.limits, self.cursors, max_request_bytes)
+        app = build_app(context)
         self._server = EmulatorServer(app, tls_dir=tls_dir, port=port)
 
     def _now(self) -> datetime:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from tierbridge.emulators.salesforce.schema import (
     OBJECTS,
     FieldDef,
+    FieldType,
     ObjectDef,
     relationship_field,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "format_datetime",
     "invalid_field",
     "read_path",
+    "render_field",
     "render_value",
     "resolve_path",
 ]
@@ -51,6 +53,14 @@ def format_datetime(moment: datetime) -> str:
 def render_value(value: Any) -> Any:
     """Convert a stored value to its JSON form."""
     return format_datetime(value) if isinstance(value, datetime) else value
+
+
+def render_field(definition: ObjectDef, record: Record, field: FieldDef, version: str) -> Any:
+    """Return a field's JSON value; a blob field gives the path that serves its bytes."""
+    value = record.get(field.name)
+    if field.type is FieldType.BASE64 and value is not None:
+        return f"/services/data/v{version}/sobjects/{definition.name}/{record['Id']}/{field.name}"
+    return render_value(value)
 
 
 def invalid_field(message: str) -> SoqlError:

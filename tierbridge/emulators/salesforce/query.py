@@ -17,9 +17,10 @@ from tierbridge.emulators.salesforce.fieldpaths import (
     RecordSource,
     invalid_field,
     read_path,
-    render_value,
+    render_field,
     resolve_path,
 )
+from tierbridge.emulators.salesforce.files import check_link_filter
 from tierbridge.emulators.salesforce.ids import canonical_id
 from tierbridge.emulators.salesforce.schema import OBJECTS, FieldDef, FieldType, ObjectDef
 from tierbridge.emulators.salesforce.soql_syntax import (
@@ -52,9 +53,8 @@ def _literal(field: FieldDef, value: Value, path: str) -> Any:
         if normalized is None:
             raise SoqlError("INVALID_QUERY_FILTER_OPERATOR", f"invalid ID field: {value.value}")
         return normalized
-    expected = {FieldType.DATETIME: "datetime", FieldType.BOOLEAN: "boolean"}.get(
-        field.type, "string"
-    )
+    kinds = {FieldType.DATETIME: "datetime", FieldType.BOOLEAN: "boolean", FieldType.INT: "number"}
+    expected = kinds.get(field.type, "string")
     if value.kind != expected:
         quoting = "be enclosed" if expected == "string" else "not be enclosed"
         raise invalid_field(
@@ -211,10 +211,11 @@ def _render_path(
 ) -> None:
     steps, final = resolve_path(root, path)
     if not steps:
-        out[final.name] = render_value(record.get(final.name))
+        out[final.name] = render_field(root, record, final, ctx.version)
         return
     target = out
     current: Record = record
+    definition = root
     for step in steps:
         target_id = current.get(step.field.name)
         found = ctx.source.find(target_id) if target_id else None
@@ -228,7 +229,7 @@ def _render_path(
             nested = {"attributes": _attributes(definition, current["Id"], ctx.version, type_name)}
             target[step.relationship] = nested
         target = nested
-    target[final.name] = render_value(current.get(final.name))
+    target[final.name] = render_field(definition, current, final, ctx.version)
 
 
 def _children_of(link: str, parent_id: str) -> Callable[[Record], bool]:
@@ -281,5 +282,7 @@ def run_query(
             f"sObject type '{query.source}' is not supported. If you are attempting to use a "
             "custom object, be sure to append the '__c' after the entity name.",
         )
+    if definition.name == "ContentDocumentLink":
+        check_link_filter(query)
     ctx = _Context(source, version, include_deleted)
     return _select(ctx, definition, query, lambda _row: True)

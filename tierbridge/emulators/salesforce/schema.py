@@ -2,7 +2,8 @@
 
 Field properties follow the object reference: `create`/`update` tell whether the API may
 write a field, `filter` whether SOQL may use it in WHERE (long text areas may not), and
-picklists list their values in order. Every object also has the system fields below.
+picklists list their values in order. Every object also has the system fields below,
+except ContentDocumentLink, which has only Id, IsDeleted and SystemModstamp.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class FieldType(enum.Enum):
     DATETIME = "datetime"
     REFERENCE = "reference"
     EMAIL = "email"
+    INT = "int"
+    #: Binary content, sent as base64 on create and served raw at `.../{Id}/{field}`.
+    BASE64 = "base64"
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,9 @@ class FieldDef:
     picklist: tuple[PicklistValue, ...] = ()
 
 
+_ALL_OPERATIONS = ("create", "update", "delete")
+
+
 @dataclass(frozen=True)
 class ObjectDef:
     """One sObject type: its key prefix, its fields and its child relationships."""
@@ -69,8 +76,8 @@ class ObjectDef:
     fields: Mapping[str, FieldDef]
     #: Child relationship name -> (child object, the child's field that points here).
     children: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-    #: Whether the REST API may create, update and delete rows.
-    writable: bool = True
+    #: REST writes the object supports: "create", "update" and "delete".
+    operations: frozenset[str] = frozenset(_ALL_OPERATIONS)
 
     def picklist_default(self, name: str) -> str | None:
         """Return the default value of a picklist field, or None."""
@@ -94,16 +101,22 @@ def _system_fields() -> list[FieldDef]:
     ]
 
 
+#: The system fields of ContentDocumentLink, which has no created or modified fields.
+_LINK_SYSTEM_FIELDS = ("Id", "IsDeleted", "SystemModstamp")
+
+
 def _object(
     name: str,
     prefix: str,
     fields: list[FieldDef],
     *,
     children: Mapping[str, tuple[str, str]] | None = None,
-    writable: bool = True,
+    operations: tuple[str, ...] = _ALL_OPERATIONS,
+    system: tuple[str, ...] | None = None,
 ) -> ObjectDef:
-    every = {item.name: item for item in [*_system_fields(), *fields]}
-    return ObjectDef(name, prefix, every, dict(children or {}), writable)
+    common = [item for item in _system_fields() if system is None or item.name in system]
+    every = {item.name: item for item in [*common, *fields]}
+    return ObjectDef(name, prefix, every, dict(children or {}), frozenset(operations))
 
 
 def _picklist(*values: str, default: str | None = None) -> tuple[PicklistValue, ...]:
@@ -163,7 +176,10 @@ _CASE = _object(
         _read_only("ClosedDate", FieldType.DATETIME),
         FieldDef("External_Ref__c", FieldType.STRING, length=255),
     ],
-    children={"CaseComments": ("CaseComment", "ParentId")},
+    children={
+        "CaseComments": ("CaseComment", "ParentId"),
+        "ContentDocumentLinks": ("ContentDocumentLink", "LinkedEntityId"),
+    },
 )
 
 _CASE_COMMENT = _object(
@@ -187,7 +203,7 @@ _USER = _object(
         FieldDef("Email", FieldType.EMAIL, nillable=False, length=128),
         FieldDef("IsActive", FieldType.BOOLEAN, nillable=False),
     ],
-    writable=False,
+    operations=(),
 )
 
 _GROUP = _object(
@@ -197,7 +213,7 @@ _GROUP = _object(
         FieldDef("Name", FieldType.STRING, nillable=False, length=40),
         FieldDef("Type", FieldType.STRING, nillable=False, length=40),
     ],
-    writable=False,
+    operations=(),
 )
 
 _CONTACT = _object(
@@ -220,12 +236,99 @@ _CASE_STATUS = _object(
         _read_only("IsClosed", FieldType.BOOLEAN, nillable=False),
         _read_only("IsDefault", FieldType.BOOLEAN, nillable=False),
     ],
-    writable=False,
+    operations=(),
+)
+
+# Salesforce Files: a ContentVersion insert creates its ContentDocument and the links that
+# share it. The emulator keeps one version per document: ContentDocumentId cannot be
+# written, so a new version of an existing file cannot be uploaded.
+_CONTENT_VERSION = _object(
+    "ContentVersion",
+    "068",
+    [
+        FieldDef("Title", FieldType.STRING, length=255),
+        FieldDef("PathOnClient", FieldType.STRING, update=False, length=500),
+        FieldDef("VersionData", FieldType.BASE64, update=False, filter=False),
+        FieldDef(
+            "FirstPublishLocationId",
+            FieldType.REFERENCE,
+            update=False,
+            reference_to=("Case", "User"),
+        ),
+        _read_only("ContentDocumentId", FieldType.REFERENCE, reference_to=("ContentDocument",)),
+        _read_only("ContentSize", FieldType.INT),
+        _read_only("FileExtension", FieldType.STRING, length=40),
+        _read_only("FileType", FieldType.STRING, length=20),
+        _read_only("Checksum", FieldType.STRING, length=50),
+        _read_only("IsLatest", FieldType.BOOLEAN, nillable=False),
+        _read_only("VersionNumber", FieldType.STRING, length=20),
+    ],
+    operations=("create",),
+)
+
+_CONTENT_DOCUMENT = _object(
+    "ContentDocument",
+    "069",
+    [
+        _read_only("Title", FieldType.STRING, nillable=False, length=255),
+        _read_only("FileExtension", FieldType.STRING, length=40),
+        _read_only("FileType", FieldType.STRING, length=20),
+        _read_only("ContentSize", FieldType.INT),
+        _read_only(
+            "LatestPublishedVersionId", FieldType.REFERENCE, reference_to=("ContentVersion",)
+        ),
+        _read_only("OwnerId", FieldType.REFERENCE, nillable=False, reference_to=("User",)),
+    ],
+    children={
+        "ContentVersions": ("ContentVersion", "ContentDocumentId"),
+        "ContentDocumentLinks": ("ContentDocumentLink", "ContentDocumentId"),
+    },
+    operations=(),
+)
+
+_CONTENT_DOCUMENT_LINK = _object(
+    "ContentDocumentLink",
+    "06A",
+    [
+        FieldDef(
+            "ContentDocumentId",
+            FieldType.REFERENCE,
+            update=False,
+            nillable=False,
+            reference_to=("ContentDocument",),
+        ),
+        FieldDef(
+            "LinkedEntityId",
+            FieldType.REFERENCE,
+            update=False,
+            nillable=False,
+            reference_to=("Case", "User"),
+        ),
+        FieldDef("ShareType", FieldType.PICKLIST, picklist=_picklist("V", "C", "I")),
+        FieldDef(
+            "Visibility",
+            FieldType.PICKLIST,
+            picklist=_picklist("AllUsers", "InternalUsers", "SharedUsers"),
+        ),
+    ],
+    operations=("create", "delete"),
+    system=_LINK_SYSTEM_FIELDS,
 )
 
 #: Served objects by API name.
 OBJECTS: Mapping[str, ObjectDef] = {
-    item.name: item for item in (_CASE, _CASE_COMMENT, _USER, _GROUP, _CONTACT, _CASE_STATUS)
+    item.name: item
+    for item in (
+        _CASE,
+        _CASE_COMMENT,
+        _USER,
+        _GROUP,
+        _CONTACT,
+        _CASE_STATUS,
+        _CONTENT_VERSION,
+        _CONTENT_DOCUMENT,
+        _CONTENT_DOCUMENT_LINK,
+    )
 }
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from tierbridge.emulators.salesforce import writes
+from tierbridge.emulators.salesforce import files, writes
 from tierbridge.emulators.salesforce.errors import NOT_FOUND_MESSAGE, api_error
 from tierbridge.emulators.salesforce.fieldpaths import Record
+from tierbridge.emulators.salesforce.files import StoredFile
 from tierbridge.emulators.salesforce.ids import IdFactory, canonical_id
 from tierbridge.emulators.salesforce.schema import CASE_STATUSES, OBJECTS, ObjectDef
 
@@ -126,6 +127,11 @@ class SalesforceState:
             (user for user in self.rows("User") if user["Username"].casefold() == wanted), None
         )
 
+    def files(self, record_id: str) -> list[StoredFile]:
+        """Return the files linked to a record, oldest first, with their bytes."""
+        with self._lock:
+            return files.stored_files(self, canonical_id(record_id) or "")
+
     def client_of(self, record_id: str) -> str | None:
         """Return the Sforce-Call-Options client of the last write to a record."""
         with self._lock:
@@ -155,8 +161,38 @@ class SalesforceState:
             if object_name == "Case":
                 record["CaseNumber"] = f"{self._case_number:08d}"
                 self._case_number += 1
+            if object_name == "ContentVersion":
+                record["ContentDocumentId"] = self._ids.new(OBJECTS["ContentDocument"].prefix)
             writes.apply_rules(definition, record, None, now, self._find_named)
-            return self._save(definition, record, "insert", tuple(clean), user_id, client)
+            saved = self._save(definition, record, "insert", tuple(clean), user_id, client)
+            if object_name == "ContentVersion":
+                self._publish(saved, user_id, client)
+            return saved
+
+    def _publish(self, version: Record, user_id: str, client: str | None) -> None:
+        """Store the ContentDocument of a new version and the links that share it."""
+        document = files.document_values(version, user_id)
+        self._insert_derived(
+            "ContentDocument", document, user_id, client, version["ContentDocumentId"]
+        )
+        for link in files.link_values(version, user_id):
+            self._insert_derived("ContentDocumentLink", link, user_id, client)
+
+    def _insert_derived(
+        self,
+        object_name: str,
+        values: Mapping[str, Any],
+        user_id: str,
+        client: str | None,
+        record_id: str | None = None,
+    ) -> None:
+        """Save a record that the org derives from another write; listeners get its change."""
+        definition = OBJECTS[object_name]
+        record: Record = {name: None for name in definition.fields}
+        record.update(values)
+        record.update(Id=record_id or self._ids.new(definition.prefix), IsDeleted=False)
+        record.update(CreatedDate=self.now(), CreatedById=user_id)
+        self._save(definition, record, "insert", tuple(values), user_id, client)
 
     def update(
         self,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from tierbridge.emulators.salesforce import files
 from tierbridge.emulators.salesforce.errors import FieldError, errors_response
 from tierbridge.emulators.salesforce.fieldpaths import Record, find_field
 from tierbridge.emulators.salesforce.ids import canonical_id
@@ -45,6 +46,8 @@ def _coerce(field: FieldDef, raw: Any, find: Finder) -> tuple[Any, FieldError | 
         return raw, None
     if field.type is FieldType.REFERENCE:
         return _reference(field, raw, find)
+    if field.type is FieldType.BASE64:
+        return files.decode_version_data(raw)
     if field.type in _TEXT:
         return _text(field, raw)
     return None, ("INVALID_FIELD", f"Unable to write field {name}", [name])
@@ -154,3 +157,16 @@ def apply_rules(
     elif definition.name == "Contact":
         parts = [record.get("FirstName"), record.get("LastName")]
         record["Name"] = " ".join(part for part in parts if part)
+    elif definition.name == "ContentVersion":
+        files.version_rules(record)
+    elif definition.name == "ContentDocumentLink":
+        _link_rules(record)
+
+
+def _link_rules(record: Record) -> None:
+    missing = [name for name in ("ContentDocumentId", "LinkedEntityId") if not record.get(name)]
+    if missing:
+        message = f"Required fields are missing: [{', '.join(missing)}]"
+        raise errors_response(400, [("REQUIRED_FIELD_MISSING", message, missing)])
+    record["ShareType"] = record.get("ShareType") or "V"
+    record["Visibility"] = record.get("Visibility") or "AllUsers"
