@@ -46,7 +46,7 @@ def test_list_comments_oldest_first(
     """list_comments reads the case's notes, oldest first, all internal; files are skipped."""
     case = new_case(emulator)
     agent = emulator.state.seed.agent_user
-    for text, is_file in (("first", False), ("file", True), ("second", False)):
+    for text, is_file in (("first", False), (None, True), ("second", False)):
         values = {
             "notetext": text,
             "isdocument": is_file,
@@ -60,6 +60,42 @@ def test_list_comments_oldest_first(
     assert [c.body for c in comments] == ["first", "second"]
     assert all(not c.public for c in comments)
     assert comments[0].author == "Alex Doe"
+
+
+def test_file_note_text_is_comment(
+    connector: DynamicsConnector, emulator: DynamicsEmulator, clock: FakeClock
+) -> None:
+    """A file note is a comment only when an agent typed text above the file."""
+    case = new_case(emulator)
+    agent = emulator.state.seed.agent_user
+    for text in ("See the attached log.", None, "  \n "):
+        values = {
+            "notetext": text,
+            "isdocument": True,
+            "filename": "vpn.log",
+            "documentbody": "bG9n",
+            "objectid": Ref("incident", case["incidentid"]),
+        }
+        emulator.state.create("annotation", values, user_id=agent)
+        clock.advance(1)
+
+    comments = connector.list_comments(case["incidentid"])
+
+    assert [c.body for c in comments] == ["See the attached log."]
+    assert len(connector.list_attachments(case["incidentid"])) == 3
+
+
+def test_uploaded_file_not_a_comment(
+    connector: DynamicsConnector, emulator: DynamicsEmulator
+) -> None:
+    """A file the connector uploads never reads back as a comment, and a comment never as a file."""
+    case = new_case(emulator)
+
+    connector.upload_attachment(case["incidentid"], "trace.txt", b"trace", "text/plain")
+    connector.add_comment(case["incidentid"], "Rebooted.", public=False)
+
+    assert [c.body for c in connector.list_comments(case["incidentid"])] == ["Rebooted."]
+    assert [f.filename for f in connector.list_attachments(case["incidentid"])] == ["trace.txt"]
 
 
 def test_public_activity(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -19,6 +20,23 @@ def test_defaults(make_settings: MakeSettings) -> None:
     assert settings.max_concurrent_requests == 8
     assert settings.scope == f"{settings.url}/.default"
     assert settings.authority == f"{settings.url}/{settings.tenant_id}"
+
+
+def test_attachment_limit_default(make_settings: MakeSettings) -> None:
+    """By default a file is copied only if its Base64 form fits Dataverse's 5 MB note limit."""
+    settings = make_settings()
+
+    assert settings.attachments.enabled is True
+    assert settings.attachments.max_size_mb == 3.75
+    largest = bytes(settings.attachments.max_bytes)
+    assert len(base64.b64encode(largest)) == 5 * 1024 * 1024
+
+
+def test_attachment_limit_override(make_settings: MakeSettings) -> None:
+    """An organisation with a raised maxuploadfilesize sets its own limit."""
+    settings = make_settings(attachments={"max_size_mb": 96})
+
+    assert settings.attachments.max_size_mb == 96
 
 
 def test_default_authority_host(make_settings: MakeSettings) -> None:

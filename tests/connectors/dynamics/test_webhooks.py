@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.connectors.dynamics.conftest import WEBHOOK_KEY, MakeSettings
 from tierbridge.connectors.dynamics.connector import DynamicsConnector
@@ -41,7 +42,7 @@ def _case_body(message: str = "Update", **overrides: Any) -> bytes:
     return json.dumps({**context_body(event, _ids()), **overrides}).encode()
 
 
-def _note_body(target_table: str = "incident") -> bytes:
+def _note_body(target_table: str = "incident", **file: Any) -> bytes:
     row = {
         "annotationid": "11111111-2222-4333-8444-555555555555",
         "objectid": Ref(target_table, CASE_ID),
@@ -51,8 +52,10 @@ def _note_body(target_table: str = "incident") -> bytes:
         "modifiedon": MODIFIED,
         "modifiedby": Ref("systemuser", "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928"),
         "versionnumber": 4471204,
+        **file,
     }
-    event = ChangeEvent("annotation", "Create", row, ("objectid", "subject"), "u", "c")
+    written = ("objectid", "subject", *file)
+    event = ChangeEvent("annotation", "Create", row, written, "u", "c")
     return json.dumps(context_body(event, _ids())).encode()
 
 
@@ -215,6 +218,32 @@ def test_note_event(connector: DynamicsConnector) -> None:
     assert event.kind == "commented"
     assert event.ticket_id == CASE_ID
     assert event.version is None
+
+
+def test_file_note_event(connector: DynamicsConnector) -> None:
+    """A note with a file on a case becomes an attached event for the case."""
+    body = _note_body(isdocument=True, filename="vpn.log", documentbody="bG9n", filesize=3)
+
+    [event] = connector.parse_webhook({}, body)
+
+    assert event.kind == "attached"
+    assert event.ticket_id == CASE_ID
+    assert event.version is None
+
+
+def test_file_note_cut_for_size(connector: DynamicsConnector) -> None:
+    """A file note whose body lost Target for size gives no event and a warning."""
+    body = json.loads(_note_body(isdocument=True, documentbody="bG9n"))
+    body.update(InputParameters=[], PostEntityImages=[], PreEntityImages=[])
+    headers = {"x-ms-dynamics-msg-size-exceeded": "true"}
+
+    with capture_logs() as logs:
+        events = connector.parse_webhook(headers, json.dumps(body).encode())
+
+    assert events == []
+    assert [(log["event"], log["log_level"], log["reason"]) for log in logs] == [
+        ("webhook_note_ignored", "warning", "body cut for size")
+    ]
 
 
 def test_ignored_contexts(connector: DynamicsConnector) -> None:

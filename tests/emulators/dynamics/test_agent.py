@@ -7,6 +7,9 @@ import requests
 
 from tierbridge.emulators.dynamics import DynamicsAgent, DynamicsEmulator
 
+#: A file name with an umlaut, an en dash and kanji.
+NAME = "Prüfbericht \u2013 東京.pdf"
+
 
 @pytest.fixture
 def agent(emulator: DynamicsEmulator) -> Iterator[DynamicsAgent]:
@@ -44,3 +47,31 @@ def test_agent_update_never_creates(agent: DynamicsAgent, emulator: DynamicsEmul
     assert caught.value.response is not None
     assert caught.value.response.status_code == 404
     assert emulator.state.get("incident", missing) is None
+
+
+def test_agent_attach_round_trip(agent: DynamicsAgent, emulator: DynamicsEmulator) -> None:
+    """The agent attaches a file as Alex Doe, lists it and downloads the same bytes."""
+    case = agent.create_incident(title="VPN", **_customer(emulator))
+    content = bytes(range(256))
+
+    note = agent.attach(case["incidentid"], NAME, content, "application/pdf", text="See file.")
+    listed = agent.list_attachments(case["incidentid"])
+    downloaded = agent.download(note["annotationid"])
+
+    assert note["_createdby_value@OData.Community.Display.V1.FormattedValue"] == "Alex Doe"
+    assert [(f["filename"], f["filesize"], f["notetext"]) for f in listed] == [
+        (NAME, 256, "See file.")
+    ]
+    assert downloaded == content
+    [stored] = emulator.state.attachments(case["incidentid"])
+    assert (stored.mimetype, stored.content) == ("application/pdf", content)
+
+
+def test_agent_attach_without_type(agent: DynamicsAgent, emulator: DynamicsEmulator) -> None:
+    """Without a content type the note has no mimetype and no text."""
+    case = agent.create_incident(title="VPN", **_customer(emulator))
+
+    agent.attach(case["incidentid"], "notes.bin", b"\x00")
+
+    [stored] = emulator.state.attachments(case["incidentid"])
+    assert (stored.mimetype, stored.notetext) == (None, None)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.emulators.dynamics.conftest import WEBHOOK_SECRET
 from tests.emulators.dynamics.support import Delivery, WebhookSink, new_case
-from tierbridge.emulators.dynamics import DynamicsEmulator
+from tierbridge.emulators.dynamics import DynamicsAgent, DynamicsEmulator
 from tierbridge.emulators.dynamics.values import Ref
 from tierbridge.emulators.dynamics.webhooks import DEFAULT_HEADER, wcf_date
 
@@ -106,6 +106,44 @@ def test_note_context(hooked: DynamicsEmulator, sink: WebhookSink) -> None:
     target = _pairs(_pairs(body["InputParameters"])["Target"]["Attributes"])
     assert target["objectid"]["Id"] == case["incidentid"]
     assert target["objectid"]["LogicalName"] == "incident"
+
+
+def _agent_file(emulator: DynamicsEmulator, case_id: str, content: bytes) -> None:
+    with DynamicsAgent(emulator.base_url, emulator.ca_cert) as agent:
+        agent.attach(case_id, "vpn.log", content, "text/plain")
+
+
+def test_file_note_context(hooked: DynamicsEmulator, sink: WebhookSink) -> None:
+    """A file attached by an agent posts an annotation Create naming the case and the file."""
+    case = new_case(hooked)
+    _agent_file(hooked, case["incidentid"], b"log line")
+
+    [_, delivery] = _deliveries(hooked, sink)
+
+    body = json.loads(delivery.body)
+    assert (body["PrimaryEntityName"], body["MessageName"]) == ("annotation", "Create")
+    target = _pairs(_pairs(body["InputParameters"])["Target"]["Attributes"])
+    assert target["objectid"]["Id"] == case["incidentid"]
+    assert target["isdocument"] is True
+    assert target["filename"] == "vpn.log"
+    assert target["documentbody"] == "bG9nIGxpbmU="
+    assert target["filesize"] == 8
+
+
+def test_large_file_context_stripped(hooked: DynamicsEmulator, sink: WebhookSink) -> None:
+    """A file of 200 KB makes the context exceed 256 KB, so Target and images are dropped."""
+    case = new_case(hooked)
+    _agent_file(hooked, case["incidentid"], bytes(200 * 1024))
+
+    [_, delivery] = _deliveries(hooked, sink)
+
+    body = json.loads(delivery.body)
+    assert body["PrimaryEntityName"] == "annotation"
+    assert body["InputParameters"] == []
+    assert body["PostEntityImages"] == []
+    assert {k.lower(): v for k, v in delivery.headers.items()}[
+        "x-ms-dynamics-msg-size-exceeded"
+    ] == "true"
 
 
 def test_resolution_is_update(hooked: DynamicsEmulator, sink: WebhookSink) -> None:

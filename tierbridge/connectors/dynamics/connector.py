@@ -11,6 +11,7 @@ import structlog
 from tierbridge.connectors.dynamics import webhooks
 from tierbridge.connectors.dynamics.auth import TokenSource
 from tierbridge.connectors.dynamics.client import WebApiClient
+from tierbridge.connectors.dynamics.files import FileStore
 from tierbridge.connectors.dynamics.lookups import LookupCache
 from tierbridge.connectors.dynamics.metadata import StatusCatalog, StatusPair
 from tierbridge.connectors.dynamics.notes import NoteStore
@@ -26,7 +27,7 @@ from tierbridge.connectors.dynamics.values import WriteValues
 from tierbridge.connectors.dynamics.writes import Close, Patch, ReadOnlyCase, plan_writes
 from tierbridge.core.connector import Connector, IntakeEvent, NativeRecord
 from tierbridge.core.errors import PermanentError, RejectedError, WebhookAuthError
-from tierbridge.core.model import Comment
+from tierbridge.core.model import AttachmentMeta, Comment
 
 __all__ = ["DynamicsConnector"]
 
@@ -43,6 +44,7 @@ class DynamicsConnector(Connector):
     """
 
     system: ClassVar[str] = "dynamics"
+    supports_attachments: ClassVar[bool] = True
 
     def __init__(
         self, name: str, settings: DynamicsSettings, *, tokens: TokenSource | None = None
@@ -65,6 +67,7 @@ class DynamicsConnector(Connector):
         )
         self._values = WriteValues(settings, lookups, name)
         self._notes = NoteStore(self._client, settings.public_notes_as)
+        self._files = FileStore(self._client)
 
     def _where(self, operation: str, record: str | None = None) -> dict[str, Any]:
         return {"connector": self.name, "operation": operation, "record": record}
@@ -196,6 +199,19 @@ class DynamicsConnector(Connector):
 
     def add_comment(self, ticket_id: str, body: str, *, public: bool) -> Comment:
         return self._notes.add(ticket_id, body, public=public)
+
+    # -- attachments ----------------------------------------------------------------------
+
+    def list_attachments(self, ticket_id: str) -> list[AttachmentMeta]:
+        return self._files.list(ticket_id)
+
+    def download_attachment(self, ticket_id: str, attachment: AttachmentMeta) -> bytes:
+        return self._files.download(ticket_id, attachment)
+
+    def upload_attachment(
+        self, ticket_id: str, filename: str, content: bytes, content_type: str | None
+    ) -> AttachmentMeta:
+        return self._files.upload(ticket_id, filename, content, content_type)
 
     def close(self) -> None:
         self._client.close()

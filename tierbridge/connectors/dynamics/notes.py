@@ -5,6 +5,10 @@ internal, so a public comment is rejected unless `public_notes_as` names an acti
 (`adx_portalcomment` for portal comments, say). Then public comments are written there, and
 every row of that table regarding the case reads back as public. An `email` row written
 this way is a draft: nothing sends it to the customer.
+
+A note with a file (`isdocument` true) is read as a comment only when its `notetext` has
+text, which an agent may type above the file; `FileStore` reads the file itself. The files
+this connector uploads carry no text, so they never come back as comments.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ _SUBJECT_CHARS = 100
 def _subject(body: str) -> str:
     first_line = body.strip().splitlines()[0] if body.strip() else ""
     return first_line[:_SUBJECT_CHARS] or "Note"
+
+
+def _is_comment(note: dict[str, Any]) -> bool:
+    """Tell whether a note is a comment: a text note, or a file note with typed text."""
+    return note.get("isdocument") is not True or bool(str(note.get("notetext") or "").strip())
 
 
 class NoteStore:
@@ -48,13 +57,14 @@ class NoteStore:
         """Return the case's notes (internal) and public activities, oldest first."""
         notes = self._rows(
             "annotations",
-            f"annotationid,{NOTE_SELECT}",
-            f"_objectid_value eq {ticket_id} and isdocument eq false",
+            f"annotationid,isdocument,{NOTE_SELECT}",
+            f"_objectid_value eq {ticket_id} and (isdocument eq false or notetext ne null)",
             "annotationid",
         )
         comments = [
             to_comment(row, public=False, id_column="annotationid", text_column="notetext")
             for row in notes
+            if _is_comment(row)
         ]
         if self._public_table is not None:
             activities = self._rows(

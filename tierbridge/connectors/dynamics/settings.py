@@ -8,12 +8,14 @@ from typing import Literal
 from pydantic import Field, HttpUrl, field_validator
 
 from tierbridge.core.connector_settings import (
+    AttachmentSettings,
     ConnectorSettings,
     OAuthClientCredentials,
     WebhookSettings,
 )
 
 __all__ = [
+    "DEFAULT_ATTACHMENT_MAX_MB",
     "DEFAULT_WEBHOOK_HEADER",
     "DynamicsSettings",
     "DynamicsWebhookSettings",
@@ -24,6 +26,11 @@ __all__ = [
 DEFAULT_WEBHOOK_HEADER = "x-tierbridge-webhook-key"
 #: Activity tables a public comment may be written to (`regardingobjectid` points at the case).
 PublicActivity = Literal["adx_portalcomment", "email", "phonecall", "task"]
+#: Largest file copied to a case by default, in MB: 3.75 MB is 5 MB in Base64. Dataverse
+#: checks `organization.maxuploadfilesize` (default 5,242,880) against the Base64 length of
+#: a note's file. An administrator raises it in the environment's e-mail settings, up to
+#: 128 MB; then raise `attachments.max_size_mb` to three quarters of the new limit.
+DEFAULT_ATTACHMENT_MAX_MB = 3.75
 _BIND_PATH = re.compile(r"^/(accounts|contacts)\([0-9a-fA-F-]{36}\)$")
 _COLUMN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -66,6 +73,9 @@ class DynamicsSettings(ConnectorSettings):
     # NOTE: Dataverse allows 52 or more concurrent requests per user and web server; one
     # client has reported a limit of 100. 8 stays well under both and is not a vendor figure.
     max_concurrent_requests: int = Field(default=8, ge=1, le=52)
+    attachments: AttachmentSettings = Field(
+        default_factory=lambda: AttachmentSettings(max_size_mb=DEFAULT_ATTACHMENT_MAX_MB)
+    )
 
     @field_validator("auth")
     @classmethod

@@ -9,7 +9,8 @@ pseudo-header `:query`, a name no HTTP/1.1 client can send. NOTE: the intake ser
 The body contains key/value lists (`InputParameters`, `PostEntityImages`), typed values with
 `__type` and WCF dates (`/Date(1714547742000)/`, sometimes with a `+0000` offset that does
 not change the instant). Case Create and Update and note Create become events; other
-messages and tables are ignored.
+messages and tables are ignored. A new note with a file is an `attached` event, any other
+new note a `commented` one.
 
 Dataverse sends no delivery id. The dedupe key is built from `OperationId`, the system job
 of an asynchronous step, which a retried delivery resends. A synchronous step sends an empty
@@ -157,6 +158,28 @@ def _note_target(target: Mapping[str, Any], image: Mapping[str, Any]) -> str | N
     return str(case_id) if case_id else None
 
 
+def _note_event(
+    connector: str, headers: Mapping[str, str], target: Mapping[str, Any], image: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """Return (case id, event kind) for a new note, or None when the body names no case.
+
+    A note with a file is `attached`, any other note `commented`.
+    """
+    case_id = _note_target(target, image)
+    if case_id is not None:
+        has_file = target.get("isdocument") is True or image.get("isdocument") is True
+        return case_id.lower(), "attached" if has_file else "commented"
+    if _header(headers, "x-ms-dynamics-msg-size-exceeded") is not None:
+        # NOTE: Target carries a file's Base64 documentbody, so a file above about 190 KB
+        # makes the body exceed 256 KB and lose Target and the images. Nothing left names the
+        # case, and polls miss the note too, because a note leaves the case's modifiedon as
+        # it was. No event reports such a file.
+        _log.warning("webhook_note_ignored", connector=connector, reason="body cut for size")
+    else:
+        _log.info("webhook_note_ignored", connector=connector, reason="no case reference")
+    return None
+
+
 def _summary(payload: Mapping[str, Any]) -> dict[str, Any]:
     """Return the context's routing facts to keep with the event, without the record's values."""
     created = payload.get("OperationCreatedOn")
@@ -202,12 +225,11 @@ def parse_context(connector: str, headers: Mapping[str, str], body: bytes) -> li
     ticket_id = record_id.lower()
     version = _version(image)
     if entity == "annotation":
-        note_case = _note_target(target, image)
-        if note_case is None:
-            # Notes on other tables, or a body cut for size (x-ms-dynamics-msg-size-exceeded).
-            _log.info("webhook_note_ignored", connector=connector, reason="no case reference")
+        note = _note_event(connector, headers, target, image)
+        if note is None:
             return []
-        ticket_id, version = note_case.lower(), None
+        ticket_id, kind = note
+        version = None
     return [
         IntakeEvent(
             connector=connector,

@@ -6,6 +6,7 @@ that the daemon receives them as it would from a real organisation.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ _PREFER = 'return=representation,odata.include-annotations="*"'
 
 
 class DynamicsAgent:
-    """Create, update, note, resolve and read cases as one user; HTTP errors raise HTTPError.
+    """Create, update, note, attach files to, resolve and read cases as one user.
+
+    HTTP errors raise `requests.HTTPError`.
 
     Field values are Web API values: option-set integers (`prioritycode=1`) and
     `<navigation>@odata.bind` paths for lookups. Reads return the rows with annotations.
@@ -92,6 +95,53 @@ class DynamicsAgent:
         }
         result: dict[str, Any] = self._call("POST", "annotations", body=body, Prefer=_PREFER)
         return result
+
+    def attach(
+        self,
+        incident_id: str,
+        filename: str,
+        content: bytes,
+        content_type: str | None = None,
+        *,
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        """Attach a file to a case as a note with a document, and return the note.
+
+        `text` fills the note's text, as an agent may type a line above the file.
+        """
+        body: dict[str, Any] = {
+            "subject": filename,
+            "isdocument": True,
+            "filename": filename,
+            "documentbody": base64.b64encode(content).decode("ascii"),
+            "objectid_incident@odata.bind": f"/incidents({incident_id})",
+        }
+        if content_type is not None:
+            body["mimetype"] = content_type
+        if text is not None:
+            body["notetext"] = text
+        result: dict[str, Any] = self._call("POST", "annotations", body=body, Prefer=_PREFER)
+        return result
+
+    def list_attachments(self, incident_id: str) -> list[dict[str, Any]]:
+        """Read the file notes of a case, oldest first, without their bytes."""
+        path = (
+            f"incidents({incident_id})/Incident_Annotation"
+            "?$select=annotationid,filename,mimetype,filesize,notetext,createdon"
+            "&$filter=isdocument eq true&$orderby=createdon asc"
+        )
+        result: list[dict[str, Any]] = self._call("GET", path)["value"]
+        return result
+
+    def download(self, annotation_id: str) -> bytes:
+        """Read the bytes of a note's file through `documentbody/$value` (Base64 text)."""
+        response = self._session.get(
+            f"{self._base}{_API}/annotations({annotation_id})/documentbody/$value",
+            timeout=_TIMEOUT_SECONDS,
+            verify=self._ca_cert,
+        )
+        response.raise_for_status()
+        return base64.b64decode(response.text)
 
     def resolve(self, incident_id: str, *, status: int = 5, subject: str = "Resolved") -> None:
         """Resolve a case through the CloseIncident action."""

@@ -18,6 +18,7 @@ from tierbridge.emulators.dynamics.call import API_ROOT, AppContext, Call, respo
 from tierbridge.emulators.dynamics.envelope import NOT_FOUND_SEGMENT, error_body, odata_error
 from tierbridge.emulators.dynamics.prefer import parse_prefer
 from tierbridge.emulators.dynamics.routes_actions import close_incident, status_metadata, who_am_i
+from tierbridge.emulators.dynamics.routes_property import get_property
 from tierbridge.emulators.dynamics.routes_rows import (
     create_row,
     get_row,
@@ -33,6 +34,9 @@ __all__ = ["build_app"]
 _COLLECTION = re.compile(r"^(?P<set>[a-z_]+)$")
 _ROW = re.compile(r"^(?P<set>[a-z_]+)\((?P<id>[^)]+)\)$")
 _NOTES = re.compile(r"^incidents\((?P<id>[^)]+)\)/Incident_Annotation$")
+_PROPERTY = re.compile(
+    r"^(?P<set>[a-z_]+)\((?P<id>[^)]+)\)/(?P<column>[a-z0-9_]+)(?P<raw>/\$value)?$"
+)
 _STATUS = re.compile(
     r"^EntityDefinitions\(LogicalName='(?P<entity>\w+)'\)/Attributes"
     r"(?P<single>\(LogicalName='statuscode'\))?/Microsoft\.Dynamics\.CRM\.StatusAttributeMetadata$"
@@ -72,6 +76,11 @@ async def _dispatch(call: Call, path: str) -> Response:
         return status_metadata(call, match["entity"], bool(match["single"]))
     if (match := _NOTES.match(path)) and method == "GET":
         return related_notes(call, TABLES["annotation"], _row_id(match["id"]))
+    if (match := _PROPERTY.match(path)) and (table := by_entity_set(match["set"])) is not None:
+        if method != "GET":
+            raise _not_allowed(method, path)
+        row_id = _row_id(match["id"])
+        return get_property(call, table, row_id, match["column"], raw=bool(match["raw"]))
 
     if match := _COLLECTION.match(path):
         table = by_entity_set(match["set"])

@@ -23,9 +23,12 @@ _JSON = "application/json; odata.metadata=minimal"
 
 @dataclass
 class Faults:
-    """Misbehaviour tests can switch on: list pages that repeat the link that led to them."""
+    """Misbehaviour tests can switch on, each for the next `count` requests it applies to."""
 
+    #: List pages that repeat the link that led to them as their next link.
     repeat_next_link: int = 0
+    #: Files posted on notes that are stored without their last byte.
+    truncate_files: int = 0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from tierbridge.emulators._server import EmulatorServer
 from tierbridge.emulators.dynamics.app import build_app
 from tierbridge.emulators.dynamics.call import AppContext, Faults
+from tierbridge.emulators.dynamics.documents import DEFAULT_MAX_UPLOAD_FILE_SIZE
 from tierbridge.emulators.dynamics.guards import Identity, OAuthClient, Throttle
 from tierbridge.emulators.dynamics.state import Clock, DynamicsState
 from tierbridge.emulators.dynamics.webhooks import DEFAULT_HEADER, WebhookAuth, WebhookEndpoint
@@ -26,12 +27,13 @@ DEFAULT_CLIENTS: Mapping[str, str] = dict([TIERBRIDGE_CLIENT, AGENT_CLIENT])
 
 
 class DynamicsEmulator:
-    """A local Dynamics 365 Customer Service organisation: cases, notes, activities, users.
+    """A local Dynamics 365 Customer Service organisation: cases, notes, files, activities, users.
 
     The daemon's client acts as the application user `# tierbridge`, the agent client as
     `Alex Doe` (`agent.l2@example.com`). Changes go to `webhook_url`, authenticated with
     `webhook_secret` in the `x-tierbridge-webhook-key` header, once started. `clock` returns
-    the organisation's time as an aware datetime.
+    the organisation's time as an aware datetime. `max_upload_file_size` is the
+    organisation's `maxuploadfilesize`: the longest Base64 file body a note takes.
     """
 
     def __init__(
@@ -43,8 +45,11 @@ class DynamicsEmulator:
         webhook_secret: str | None = None,
         seed: int = 0,
         clock: Clock | None = None,
+        max_upload_file_size: int = DEFAULT_MAX_UPLOAD_FILE_SIZE,
     ) -> None:
-        self.state = DynamicsState(clock=clock, seed=seed)
+        self.state = DynamicsState(
+            clock=clock, seed=seed, max_upload_file_size=max_upload_file_size
+        )
         self._identity = Identity(TENANT_ID, {}, self._now, self.state.new_guid)
         self._register_clients()
         self.throttle = Throttle()
@@ -73,6 +78,7 @@ class DynamicsEmulator:
         self._register_clients()
         self.throttle.inject(0, 1)
         self.faults.repeat_next_link = 0
+        self.faults.truncate_files = 0
 
     @property
     def base_url(self) -> str:
@@ -122,6 +128,13 @@ class DynamicsEmulator:
     def inject_repeated_next_link(self, count: int = 1) -> None:
         """Make the next `count` follow-up pages return the link that led to them as next link."""
         self.faults.repeat_next_link = count
+
+    def inject_truncated_files(self, count: int = 1) -> None:
+        """Store the next `count` files posted on notes without their last byte.
+
+        The create's response then reports a `filesize` one byte short of the upload.
+        """
+        self.faults.truncate_files = count
 
     def expire_tokens(self) -> None:
         """Invalidate every issued access token, so the next call gets a 401."""

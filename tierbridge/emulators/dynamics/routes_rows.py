@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from tierbridge.emulators.dynamics.body import stored_values
 from tierbridge.emulators.dynamics.call import Call, respond
+from tierbridge.emulators.dynamics.documents import truncated
 from tierbridge.emulators.dynamics.envelope import DOES_NOT_EXIST, NOT_FOUND_SEGMENT, odata_error
 from tierbridge.emulators.dynamics.expand import parse_expand
 from tierbridge.emulators.dynamics.odata import (
@@ -133,10 +134,19 @@ def _saved(call: Call, table: Table, row: Row, created: bool) -> Response:
     return respond(body, status=201 if created else 200, headers=headers)
 
 
+def _cut_file(call: Call, values: dict[str, Any]) -> None:
+    """Drop the file's last byte while a `truncate_files` fault is pending."""
+    faults = call.ctx.faults
+    if faults.truncate_files > 0 and values.get("documentbody"):
+        faults.truncate_files -= 1
+        values["documentbody"] = truncated(values["documentbody"])
+
+
 async def create_row(call: Call, table: Table) -> Response:
     """Serve a POST to a collection: 204 with `OData-EntityId`, or 201 with the row."""
     body = await call.json_object()
     values = stored_values(call.ctx.state, table, body, creating=True)
+    _cut_file(call, values)
     row_id = values.pop(table.primary_id, None)
     if row_id is not None and call.ctx.state.get(table.logical_name, row_id) is not None:
         raise odata_error(412, "", "A record with matching key values already exists.")

@@ -6,6 +6,7 @@
 * A case is resolved only by the CloseIncident action; an update setting `statecode` 1 is
   rejected. A resolved or cancelled case is read-only until it is reactivated
   (`statecode` 0), which an update may do.
+* A note's file must fit the organisation's upload limit (`documents.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tierbridge.emulators.dynamics.documents import check_document
 from tierbridge.emulators.dynamics.envelope import INVALID_ARGUMENT, odata_error
 from tierbridge.emulators.dynamics.schema import INCIDENT_STATUS, STATE_LABELS, Table
 from tierbridge.emulators.dynamics.values import Ref
@@ -48,6 +50,7 @@ def on_create(state: DynamicsState, table: Table, row: Row, user: Ref) -> None:
     if table.logical_name == "annotation":
         row["objecttypecode"] = "incident" if row.get("objectid") is not None else None
         row["isdocument"] = bool(row.get("isdocument"))
+        check_document(row, state.max_upload_file_size)
         return
     if table.logical_name != "incident":
         return
@@ -68,8 +71,27 @@ def on_create(state: DynamicsState, table: Table, row: Row, user: Ref) -> None:
         row["isescalated"] = False
 
 
-def on_update(table: Table, current: Mapping[str, Any], changes: dict[str, Any]) -> None:
-    """Check an update of a case against its state; fill the status reason of a new state."""
+def _on_note_update(
+    state: DynamicsState, current: Mapping[str, Any], changes: dict[str, Any]
+) -> None:
+    if "documentbody" not in changes:
+        return
+    merged = {**current, **changes}
+    check_document(merged, state.max_upload_file_size)
+    changes.update(filesize=merged["filesize"], isdocument=merged["isdocument"])
+
+
+def on_update(
+    state: DynamicsState, table: Table, current: Mapping[str, Any], changes: dict[str, Any]
+) -> None:
+    """Check an update before it is stored.
+
+    A case is checked against its state and gets the status reason of a new state. A note's
+    new file is checked against the upload limit.
+    """
+    if table.logical_name == "annotation":
+        _on_note_update(state, current, changes)
+        return
     if table.logical_name != "incident":
         return
     current_state = int(current["statecode"])

@@ -136,6 +136,7 @@ _ANNOTATION = Table(
             "filename": Column(Kind.STRING),
             "mimetype": Column(Kind.STRING),
             "documentbody": Column(Kind.STRING),
+            "filesize": Column(Kind.INTEGER, creatable=False, updatable=False),
             "objectid": Column(Kind.LOOKUP, ("incident",)),
             "objecttypecode": Column(Kind.STRING, creatable=False, updatable=False),
         }

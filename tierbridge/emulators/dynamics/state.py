@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tierbridge.emulators.dynamics import rules
+from tierbridge.emulators.dynamics.documents import DEFAULT_MAX_UPLOAD_FILE_SIZE, StoredFile
 from tierbridge.emulators.dynamics.envelope import DOES_NOT_EXIST, odata_error
 from tierbridge.emulators.dynamics.odata import Expression, matches
 from tierbridge.emulators.dynamics.ordering import Order, sort_rows
@@ -59,17 +60,26 @@ def _utc_now() -> datetime:
 class DynamicsState:
     """Tables, row versions, the clock and change listeners; all methods are thread-safe."""
 
-    def __init__(self, *, clock: Clock | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        seed: int = 0,
+        max_upload_file_size: int = DEFAULT_MAX_UPLOAD_FILE_SIZE,
+    ) -> None:
         #: The organisation's time; tests may replace it at any moment.
         self.clock: Clock = clock or _utc_now
         self.listeners: list[Callable[[ChangeEvent], None]] = []
         self._seed_value = seed
+        self._initial_max_upload = max_upload_file_size
         self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
         """Drop every row and start again from the seed data; listeners and clock stay."""
         with self._lock:
+            # `organization.maxuploadfilesize`: the longest Base64 `documentbody` a note takes.
+            self.max_upload_file_size = self._initial_max_upload
             self._random = random.Random(self._seed_value)
             self._rows: dict[str, dict[str, Row]] = {name: {} for name in TABLES}
             self._version = _FIRST_VERSION
@@ -164,6 +174,10 @@ class DynamicsState:
         found = [row for row in self.rows("annotation") if row.get("objectid") == target]
         return sorted(found, key=lambda row: (row["createdon"], row["annotationid"]))
 
+    def attachments(self, incident_id: str) -> list[StoredFile]:
+        """Return the files attached to a case (notes with `isdocument`), oldest first."""
+        return [StoredFile.from_row(row) for row in self.notes(incident_id) if row["isdocument"]]
+
     # -- writes ---------------------------------------------------------------------------
 
     def create(
@@ -215,7 +229,7 @@ class DynamicsState:
                 self.require(table, row_id)
             assert current is not None
             changes = dict(values)
-            rules.on_update(definition, current, changes)
+            rules.on_update(self, definition, current, changes)
             changes.update(modifiedon=self.now(), modifiedby=Ref("systemuser", user_id))
             current.update(changes)
             current["versionnumber"] = self.next_version()

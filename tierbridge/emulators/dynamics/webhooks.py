@@ -6,7 +6,8 @@ stage 40 (post-operation), asynchronous. Each saved change is posted as a serial
 (`/Date(<epoch ms>)/`), `Target` with the written columns and a post-image aliased
 `PostImage`. The endpoint authenticates with a fixed header (`HttpHeader`) or a `code`
 query parameter (`WebhookKey`). A body over 256 KB loses `InputParameters`, the images and
-`ParentContext` and carries `x-ms-dynamics-msg-size-exceeded`.
+`ParentContext` and carries `x-ms-dynamics-msg-size-exceeded`. A note with a file has its
+Base64 `documentbody` in `Target`, so a file above about 190 KB always loses them.
 """
 
 from __future__ import annotations
