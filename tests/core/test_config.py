@@ -277,7 +277,10 @@ class TestErrors:
         issue = issue_at(issues_of(path), "connectors.desk.system")
 
         assert issue.line == line_of(path, "zendesk")
-        assert "unknown system 'zendesk'; allowed: dynamics, jira, salesforce, servicenow" in issue.message
+        assert (
+            "unknown system 'zendesk'; allowed: dynamics, jira, salesforce, servicenow"
+            in issue.message
+        )
 
     def test_mapping_error_uses_mapping_file(self) -> None:
         """A bad value in a mapping file is reported at that file's own line."""

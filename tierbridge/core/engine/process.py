@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from tierbridge.core.engine.attachments import sync_attachments
 from tierbridge.core.engine.comments import sync_comments
 from tierbridge.core.engine.fields import changed_fields
 from tierbridge.core.engine.merge import (
@@ -112,6 +113,7 @@ def _process(rt: Runtime, run: _Pass) -> None:
     _cross_reference(rt, run, ticket, source, targets)
     # Comments first: a field write the target refuses must not hold back the comments.
     copied = _sync_comments(rt, run, ticket, source, targets)
+    copied |= _sync_attachments(rt, run, ticket, source, targets)
     wrote = _push_changes(rt, run, ticket, source, targets, changed)
     rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
 
@@ -261,6 +263,22 @@ def _sync_comments(
     for comment_id, reason in result.refused:
         _note(run, "comment_refused", "skipped", detail=f"comment {comment_id}: {reason}")
     return bool(result.copied or result.edited)
+
+
+def _sync_attachments(
+    rt: Runtime, run: _Pass, ticket: Ticket, source: RefRow, targets: list[RefRow]
+) -> bool:
+    result = sync_attachments(rt, ticket, source, targets)
+    by_connector = {target.connector: target for target in targets}
+    for file_id, connector, detail in result.copied:
+        _note(run, "attached", "ok", target=by_connector[connector], detail=f"{file_id}: {detail}")
+    for file_id, connector, existing in result.matched:
+        detail = f"{file_id}: the same bytes are already there as {existing}"
+        _note(run, "attachment_matched", "skipped", target=by_connector[connector], detail=detail)
+    for file_id, connector, reason in result.skipped:
+        detail = f"{file_id}: {reason}"
+        _note(run, "attachment_skipped", "skipped", target=by_connector[connector], detail=detail)
+    return bool(result.copied or result.skipped)
 
 
 def _rank(tier: str) -> int:

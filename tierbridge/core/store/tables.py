@@ -26,8 +26,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "Base",
     "AttachmentMap",
+    "Base",
     "CommentMap",
     "Cursor",
     "InboxEvent",
