@@ -93,6 +93,16 @@ class Connector(ABC):
         Returns an empty list for events tierbridge does not act on (a deleted worklog, say).
         """
 
+    def lists_touched(self, kind: str, payload: Mapping[str, Any]) -> frozenset[str] | None:
+        """Say which of a ticket's lists a stored webhook shows changed: "comments" and
+        "attachments", or None when the payload cannot tell (the default).
+
+        The engine reads a list only when it may have changed, so a connector must never
+        leave out a list the change could have touched. Polled events have no payload and
+        always read both.
+        """
+        return None
+
     # -- reads ----------------------------------------------------------------------------
 
     @abstractmethod

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tierbridge.connectors.jira.webhooks import parse_events, verify_signature
+from tierbridge.connectors.jira.webhooks import lists_touched, parse_events, verify_signature
 from tierbridge.core.errors import WebhookAuthError, WebhookPayloadError
 
 SECRET = "s3cr3t-example"
@@ -116,3 +116,34 @@ def test_parse_malformed(body: bytes, message: str) -> None:
     """Malformed bodies raise WebhookPayloadError naming the problem."""
     with pytest.raises(WebhookPayloadError, match=message):
         parse_events("jira-l2", {}, body)
+
+
+_STATUS_ITEM = {"field": "status", "fromString": "Open", "toString": "In Progress"}
+_FILE_ITEM = {"field": "Attachment", "fromString": None, "toString": "log.txt"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "touched"),
+    [
+        ({"webhookEvent": "comment_created"}, {"comments"}),
+        ({"webhookEvent": "comment_updated"}, {"comments"}),
+        (
+            {"webhookEvent": "jira:issue_updated", "changelog": {"items": [_STATUS_ITEM]}},
+            frozenset(),
+        ),
+        (
+            {"webhookEvent": "jira:issue_updated", "changelog": {"items": [_FILE_ITEM]}},
+            {"attachments"},
+        ),
+        (
+            {"webhookEvent": "jira:issue_updated", "issue_event_type_name": "issue_commented"},
+            {"comments"},
+        ),
+        ({"webhookEvent": "jira:issue_updated", "comment": {"id": "10310"}}, {"comments"}),
+        ({"webhookEvent": "jira:issue_updated"}, None),
+        ({"webhookEvent": "jira:issue_created", "changelog": {"items": []}}, None),
+    ],
+)
+def test_lists_touched(payload: dict[str, object], touched: set[str] | None) -> None:
+    """Only comment events, comment issue events and changelogs may spare a list read."""
+    assert lists_touched(payload) == touched

@@ -215,3 +215,22 @@ def test_emulator_attachment_notice(
     assert event.ticket_id == record["sys_id"]
     assert event.kind == "updated"
     assert event.version == "0000000000"
+
+
+@pytest.mark.parametrize(
+    ("payload", "touched"),
+    [
+        ({"event": "incident.updated", "changed": ["state"]}, frozenset()),
+        ({"event": "incident.updated", "changed": ["state", "work_notes"]}, {"comments"}),
+        ({"event": "incident.updated", "changed": ["comments"]}, {"comments"}),
+        ({"event": "incident.attachment_added", "changed": []}, {"attachments"}),
+        ({"event": "incident.created", "changed": ["state"]}, None),
+        ({"event": "incident.updated"}, None),
+        ({"event": "incident.updated", "changed": "state"}, None),
+    ],
+)
+def test_lists_touched(
+    connector: ServiceNowConnector, payload: dict[str, object], touched: set[str] | None
+) -> None:
+    """Only a notice's `changed` list or attachment event may spare a list read."""
+    assert connector.lists_touched("updated", payload) == touched

@@ -15,6 +15,7 @@ from tierbridge.connectors.jira.records import parse_jira_time, record_fields, t
 from tierbridge.connectors.jira.settings import JiraSettings
 from tierbridge.connectors.jira.webhooks import (
     DEFAULT_SIGNATURE_HEADER,
+    lists_touched,
     parse_events,
     verify_signature,
 )
@@ -63,6 +64,9 @@ class JiraConnector(Connector):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[IntakeEvent]:
         return parse_events(self.name, headers, body)
+
+    def lists_touched(self, kind: str, payload: Mapping[str, Any]) -> frozenset[str] | None:
+        return lists_touched(payload)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -108,3 +108,33 @@ def parse_events(connector: str, headers: Mapping[str, str], body: bytes) -> lis
             payload=payload,
         )
     ]
+
+
+#: `issue_event_type_name` values of a JSM issue event that changes a comment.
+_COMMENT_EVENT_TYPES = frozenset(
+    {"issue_commented", "issue_comment_edited", "issue_comment_deleted"}
+)
+
+
+def lists_touched(payload: Mapping[str, Any]) -> frozenset[str] | None:
+    """Say which lists a stored webhook shows changed, or None when it cannot tell.
+
+    Comment events and issue events of a comment touch the comments; a changelog item named
+    `Attachment` touches the files. An issue update without a changelog or a comment, and
+    a new issue, tell nothing.
+    """
+    event = payload.get("webhookEvent")
+    if event in ("comment_created", "comment_updated", "comment_deleted"):
+        return frozenset({"comments"})
+    if event != "jira:issue_updated":
+        return None
+    touched: set[str] = set()
+    if "comment" in payload or payload.get("issue_event_type_name") in _COMMENT_EVENT_TYPES:
+        touched.add("comments")
+    changelog = payload.get("changelog")
+    items = changelog.get("items") if isinstance(changelog, Mapping) else None
+    if not isinstance(items, list):
+        return frozenset(touched) if touched else None
+    if any(isinstance(item, Mapping) and item.get("field") == "Attachment" for item in items):
+        touched.add("attachments")
+    return frozenset(touched)

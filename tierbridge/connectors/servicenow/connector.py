@@ -87,6 +87,9 @@ class ServiceNowConnector(Connector):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> list[IntakeEvent]:
         return webhooks.parse_notice(self.name, self.table, headers, body)
 
+    def lists_touched(self, kind: str, payload: Mapping[str, Any]) -> frozenset[str] | None:
+        return webhooks.lists_touched(payload)
+
     # -- reads ----------------------------------------------------------------------------
 
     def _natives(self, rows: Sequence[Mapping[str, str]], operation: str) -> list[NativeRecord]:

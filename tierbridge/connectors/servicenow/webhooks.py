@@ -107,3 +107,22 @@ def parse_notice(
         payload=payload,
     )
     return [event]
+
+
+#: Journal fields whose change a notice lists in `changed`.
+_JOURNAL_FIELDS = frozenset({"comments", "work_notes"})
+
+
+def lists_touched(payload: Mapping[str, Any]) -> frozenset[str] | None:
+    """Say which lists a stored notice shows changed, or None when it cannot tell.
+
+    The business rule lists changed journal fields in `changed`, and the attachment rule sends
+    its own event. A notice of a new record, or one without `changed`, tells nothing.
+    """
+    event = str(payload.get("event", ""))
+    if event.endswith(".attachment_added"):
+        return frozenset({"attachments"})
+    changed = payload.get("changed")
+    if not event.endswith(".updated") or not isinstance(changed, list):
+        return None
+    return frozenset({"comments"}) if _JOURNAL_FIELDS & set(changed) else frozenset()

@@ -36,7 +36,7 @@ from tierbridge.core.retry import event_backoff
 from tierbridge.core.store import SyncLogEntry
 
 if TYPE_CHECKING:
-    from tierbridge.core.connector import NativeRecord
+    from tierbridge.core.connector import Connector, NativeRecord
     from tierbridge.core.runtime import Runtime
     from tierbridge.core.store import InboxRow, RefRow
 
@@ -109,11 +109,17 @@ def _process(rt: Runtime, run: _Pass) -> None:
         _note(run, "adopted", "ok", target=adopted, detail="counterpart of an unconfirmed create")
     changed = changed_fields(ticket, snapshot.data if snapshot else None)
     _escalate_if_due(rt, run, ticket, source)
+    # A pass that created, adopted or fired nothing so far may trust the webhook's account of
+    # which lists changed; one that linked a new ticket reads them all to copy what exists.
+    touched = _lists_touched(rt, event, connector) if not run.actions else None
     targets = [ref for ref in rt.store.refs_of_link(source.link_id) if ref.id != source.id]
     _cross_reference(rt, run, ticket, source, targets)
     # Comments first: a field write the target refuses must not hold back the comments.
-    copied = _sync_comments(rt, run, ticket, source, targets)
-    copied |= _sync_attachments(rt, run, ticket, source, targets)
+    copied = False
+    if touched is None or "comments" in touched:
+        copied = _sync_comments(rt, run, ticket, source, targets)
+    if touched is None or "attachments" in touched:
+        copied |= _sync_attachments(rt, run, ticket, source, targets)
     wrote = _push_changes(rt, run, ticket, source, targets, changed)
     rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
 
@@ -131,6 +137,15 @@ def _process(rt: Runtime, run: _Pass) -> None:
             )
         else:
             _note(run, "echo_suppressed" if own else "no_change", "skipped", fields=sorted(changed))
+
+
+def _lists_touched(rt: Runtime, event: InboxRow, connector: Connector) -> frozenset[str] | None:
+    """Return the lists (comments, attachments) the event's webhook shows changed, or None
+    to read them all: for polls, for payloads that cannot tell, and on a retry, since an
+    earlier attempt may have stopped halfway through a list."""
+    if event.attempts > 1 or not event.payload:
+        return None
+    return connector.lists_touched(event.kind, event.payload)
 
 
 def _read(rt: Runtime, event: InboxRow) -> NativeRecord:
