@@ -16,7 +16,10 @@ def notice(changed: list[str], event: str = "incident.updated") -> dict[str, Any
 
 
 def handle_notice(stack: Stack, sys_id: str, payload: dict[str, Any]) -> tuple[InboxRow, list[str]]:
-    """Store a ServiceNow notice with `payload`, handle it, and return it and the paths read."""
+    """Store a ServiceNow notice with `payload`, handle it, and return it and its calls.
+
+    Each call reads `METHOD path`, with the path template the connector logged.
+    """
     count = len(stack.rt.store.list_events(limit=10_000))
     event_id = stack.rt.store.add_event(
         "snow", f"notice-{count}", sys_id, "updated", None, payload, stack.rt.clock()
@@ -26,7 +29,9 @@ def handle_notice(stack: Stack, sys_id: str, payload: dict[str, Any]) -> tuple[I
         stack.handle_due()
     row = stack.rt.store.get_event(event_id)
     assert row is not None
-    paths = [str(entry["path"]) for entry in logs if entry.get("event") == "api_call"]
+    paths = [
+        f"{entry['method']} {entry['path']}" for entry in logs if entry.get("event") == "api_call"
+    ]
     return row, paths
 
 
@@ -78,3 +83,15 @@ def test_escalating_notice_reads_everything(stack: Stack) -> None:
     (issue,) = stack.jsm_issues()
     comments = stack.l2.get_issue(issue["key"])["fields"]["comment"]["comments"]
     assert any("cannot log in" in str(comment["body"]) for comment in comments)
+
+
+def test_owned_field_write_skips_target_read(stack: Stack) -> None:
+    """A title the lower tier owns is written without first reading the JSM issue."""
+    sys_id, _issue = escalated(stack)
+    stack.l1.update_incident(sys_id, short_description="VPN drops on floor 3")
+
+    _row, paths = handle_notice(stack, sys_id, notice(["short_description"]))
+
+    issue_calls = [call for call in paths if call.endswith(" /rest/api/3/issue/{issueIdOrKey}")]
+    assert issue_calls[0].startswith("PUT ")
+    assert stack.jsm_issues()[0]["fields"]["summary"] == "VPN drops on floor 3"

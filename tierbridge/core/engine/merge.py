@@ -30,6 +30,10 @@ __all__ = [
 ]
 
 
+#: Policies under which the target's value may win, so that a write must read it first.
+_CONTESTED = frozenset({"last_writer", "hold"})
+
+
 @dataclass(frozen=True)
 class Conflict:
     """Both sides changed `field` since the last sync; `winner` is source, target or held."""
@@ -47,7 +51,10 @@ def settle_conflicts(
     rt: Runtime, ticket: Ticket, target: RefRow, names: set[str]
 ) -> tuple[set[str], list[Conflict]]:
     """Return the fields still to write to `target`, and the conflicts found among `names`."""
-    if not names:
+    ownership = rt.config.sync.ownership
+    if not any(ownership[name] in _CONTESTED for name in names):
+        # The source owns every field written, so it wins any conflict: no read is needed.
+        # NOTE: a target's change to such a field is then overwritten without a conflict row.
         return names, []
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
     # Without a snapshot nothing on the target is known to be synced, so every field that
@@ -57,7 +64,6 @@ def settle_conflicts(
     connector = rt.connectors[target.connector]
     live_record = rt.policy.call(lambda: connector.get_record(target.ticket_id))
     live = rt.mappers[target.connector].to_ticket(live_record)
-    ownership = rt.config.sync.ownership
     wanted = ticket.snapshot()
     current = live.snapshot()
 
