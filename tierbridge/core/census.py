@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Literal
 
 import structlog
 
-from tierbridge.core.engine.edits import body_hash, find_earlier_copy
+from tierbridge.core.engine.comments import LOCAL_ORIGIN
+from tierbridge.core.engine.edits import find_earlier_copy
 from tierbridge.core.engine.writes import push_fields
 from tierbridge.core.errors import AuthenticationError, NotFoundError, RejectedError
 from tierbridge.core.model import Status
@@ -159,9 +160,9 @@ def _post_note(rt: Runtime, ref: RefRow, target: RefRow, outcome: Finding) -> No
             lambda: connector.add_comment(target.ticket_id, body, public=False)
         ).source_id
     rt.store.complete_write(key, note_id, rt.clock())
-    # Mapped as an origin already copied, so the engine never copies the note elsewhere.
+    # Mapped as a local note, so the engine never copies it elsewhere.
     rt.store.record_comment(
-        target.link_id, target.connector, note_id, target.connector, note_id, body_hash(body)
+        target.link_id, target.connector, note_id, LOCAL_ORIGIN, f"census-note:{key}"
     )
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from tierbridge.core.engine.comments import LOCAL_ORIGIN
 from tierbridge.core.errors import NotFoundError, RejectedError
 
 if TYPE_CHECKING:
@@ -52,21 +53,30 @@ def sync_attachments(
     connector = rt.connectors[source.connector]
     files = rt.policy.call(lambda: connector.list_attachments(source.ticket_id))
     for meta in files:
-        if rt.store.find_attachment(source.connector, meta.source_id) is not None:
+        entry = rt.store.find_attachment(source.connector, meta.source_id)
+        origin = (
+            (entry.origin_connector, entry.origin_attachment_id)
+            if entry is not None
+            else (source.connector, meta.source_id)
+        )
+        # A known file still goes to a ticket linked since it was copied (a new L3, say).
+        holders = rt.store.connectors_with_file(*origin) if entry is not None else set()
+        missing = [target for target in receivers if target.connector not in holders]
+        if not missing:
             continue
-        copy = _FileCopy(rt, ticket, source, meta, result)
+        copy = _FileCopy(rt, ticket, source, meta, result, origin)
         try:
-            for target in receivers:
+            for target in missing:
                 copy.send_to(target)
         except NotFoundError:
             # Deleted between the list and the read: nothing is recorded, and the next list
             # no longer shows it.
             _log.info("attachment_gone", attachment=meta.source_id)
             continue
-        origin = (source.connector, meta.source_id)
-        rt.store.record_attachment(
-            source.link_id, source.connector, meta.source_id, origin, copy.digest
-        )
+        if entry is None:
+            rt.store.record_attachment(
+                source.link_id, source.connector, meta.source_id, origin, copy.digest
+            )
     return result
 
 
@@ -96,18 +106,22 @@ class _FileCopy:
         source: RefRow,
         meta: AttachmentMeta,
         result: AttachmentSync,
+        origin: tuple[str, str],
     ) -> None:
         self.rt = rt
         self.ticket = ticket
         self.source = source
         self.meta = meta
         self.result = result
+        #: (connector, file id) of the original, which the copy of a copy records too.
+        self.origin = origin
         self.content: bytes | None = None
         self.digest: str | None = None
 
     def send_to(self, target: RefRow) -> None:
         """Copy the file to one target, or match it, or skip it with a note; once."""
-        correlation = f"attachment:{self.source.connector}:{self.meta.source_id}:{target.connector}"
+        origin_connector, origin_id = self.origin
+        correlation = f"attachment:{origin_connector}:{origin_id}:{target.connector}"
         earlier = self.rt.store.get_write(correlation)
         if earlier is not None and earlier.status == "done":
             return
@@ -183,9 +197,8 @@ class _FileCopy:
 
     def _record(self, target: RefRow, correlation: str, attachment_id: str) -> None:
         self.rt.store.complete_write(correlation, attachment_id, self.rt.clock())
-        origin = (self.source.connector, self.meta.source_id)
         self.rt.store.record_attachment(
-            self.source.link_id, target.connector, attachment_id, origin, self.digest
+            self.source.link_id, target.connector, attachment_id, self.origin, self.digest
         )
 
     def _skip(self, target: RefRow, correlation: str, reason: str) -> None:
@@ -217,13 +230,9 @@ class _FileCopy:
         except RejectedError as exc:
             _log.warning("attachment_note_refused", target=target.connector, error=str(exc))
             return ""
-        # Mapped as a copy of the skipped file, so that it is neither copied nor followed.
+        origin_id = f"attachment-skipped:{self.meta.source_id}:{target.connector}"
         self.rt.store.record_comment(
-            target.link_id,
-            target.connector,
-            note.source_id,
-            self.source.connector,
-            f"attachment:{self.meta.source_id}",
+            target.link_id, target.connector, note.source_id, LOCAL_ORIGIN, origin_id
         )
         return note.source_id
 

@@ -13,11 +13,15 @@ from tierbridge.core.errors import RejectedError
 if TYPE_CHECKING:
     from tierbridge.core.model import Comment, Ticket
     from tierbridge.core.runtime import Runtime
-    from tierbridge.core.store import RefRow
+    from tierbridge.core.store import CommentRow, RefRow
 
-__all__ = ["CommentSync", "sync_comments"]
+__all__ = ["LOCAL_ORIGIN", "CommentSync", "sync_comments"]
 
 _log = structlog.get_logger(__name__)
+
+#: Origin connector of the notes the daemon writes about one ticket only (rule notes, census
+#: notes, skipped files): the comment map marks them seen, and they are copied nowhere.
+LOCAL_ORIGIN = "tierbridge"
 
 
 @dataclass
@@ -59,11 +63,13 @@ def sync_comments(
             copy_body = _copy_body(comment, ticket)
             for target_name in follow_edit(rt, source, targets, comment, entry, copy_body):
                 result.edited.append((comment.source_id, target_name))
+            _copy_to_new_targets(rt, ticket, source, targets, comment, entry, result)
             continue
         if _unrecorded_copy(rt, source, comment):
             continue
+        origin = (source.connector, comment.source_id)
         for target in targets:
-            _copy_one(rt, ticket, source, target, comment, result)
+            _copy_one(rt, ticket, source, target, comment, origin, result)
         rt.store.record_comment(
             source.link_id,
             source.connector,
@@ -90,6 +96,30 @@ def _unrecorded_copy(rt: Runtime, source: RefRow, comment: Comment) -> bool:
     return comment.author.lower() == own.lower()
 
 
+def _copy_to_new_targets(
+    rt: Runtime,
+    ticket: Ticket,
+    source: RefRow,
+    targets: list[RefRow],
+    comment: Comment,
+    entry: CommentRow,
+    result: CommentSync,
+) -> None:
+    """Copy a known comment to the targets linked since it was copied (a new L3, say).
+
+    A copy already starts with its authorship line, so it is copied as it is.
+    """
+    origin = (entry.origin_connector, entry.origin_comment_id)
+    newer = [target for target in targets if target.created_at > entry.created_at]
+    if origin[0] == LOCAL_ORIGIN or not newer:
+        return
+    holders = {row.connector for row in rt.store.mirrors_of(*origin)} | {origin[0]}
+    is_copy = (entry.connector, entry.comment_id) != origin
+    for target in newer:
+        if target.connector not in holders:
+            _copy_one(rt, ticket, source, target, comment, origin, result, as_is=is_copy)
+
+
 def _copy_body(comment: Comment, ticket: Ticket) -> str:
     return f"{authorship_line(comment, ticket)}\n{comment.body}"
 
@@ -100,10 +130,14 @@ def _copy_one(
     source: RefRow,
     target: RefRow,
     comment: Comment,
+    origin: tuple[str, str],
     result: CommentSync,
+    *,
+    as_is: bool = False,
 ) -> None:
-    correlation = f"comment:{source.connector}:{comment.source_id}:{target.connector}"
-    body = _copy_body(comment, ticket)
+    origin_connector, origin_id = origin
+    correlation = f"comment:{origin_connector}:{origin_id}:{target.connector}"
+    body = comment.body if as_is else _copy_body(comment, ticket)
     earlier = rt.store.get_write(correlation)
     if earlier is not None and earlier.status == "done":
         return
@@ -127,7 +161,5 @@ def _copy_one(
         copy_id = posted.source_id
 
     rt.store.complete_write(correlation, copy_id, rt.clock())
-    rt.store.record_comment(
-        source.link_id, target.connector, copy_id, source.connector, comment.source_id
-    )
+    rt.store.record_comment(source.link_id, target.connector, copy_id, origin_connector, origin_id)
     result.copied.append((comment.source_id, target.connector))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tierbridge.core.engine.comments import LOCAL_ORIGIN
 from tierbridge.core.model import Ticket
 from tierbridge.core.rules.conditions import Facts
 from tierbridge.core.rules.models import Action, NotifySettings, Rule
@@ -91,7 +92,7 @@ def _add_note(rt: Runtime, firing: Firing, index: int, body: str) -> ActionResul
     connector = rt.connectors[source.connector]
     comment = rt.policy.call(lambda: connector.add_comment(source.ticket_id, body, public=False))
     rt.store.record_comment(
-        source.link_id, source.connector, comment.source_id, source.connector, comment.source_id
+        source.link_id, source.connector, comment.source_id, LOCAL_ORIGIN, f"rule-note:{key}"
     )
     rt.store.complete_write(key, comment.source_id, firing.facts.now)
     return ActionResult("note_added", "ok", f"rule {firing.rule.name}", source)

@@ -39,6 +39,15 @@ class AttachmentStore(StoreBase):
         with self._read() as session:
             return [to_row(AttachmentRow, entry) for entry in session.scalars(query)]
 
+    def connectors_with_file(self, origin_connector: str, origin_attachment_id: str) -> set[str]:
+        """Return the connectors that hold an original file or a copy of it."""
+        query = select(AttachmentMap.connector).where(
+            AttachmentMap.origin_connector == origin_connector,
+            AttachmentMap.origin_attachment_id == origin_attachment_id,
+        )
+        with self._read() as session:
+            return set(session.scalars(query))
+
     def record_attachment(
         self,
         link_id: int,
