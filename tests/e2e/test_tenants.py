@@ -28,6 +28,7 @@ from tierbridge.emulators.jira.emulator import JiraEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 _WAIT_SECONDS = 20.0
+_FAILURE_WAIT_SECONDS = 60.0
 
 DAEMON = """
 store: {url: "sqlite:///var/tenants.db"}
@@ -215,8 +216,12 @@ class TenantDaemon:
         return [e for e in self.stack.runtime.store.list_events() if e.connector == connector]
 
     def wait_for_failed_attempt(self, connector: str) -> None:
-        """Wait until an event of `connector` has failed once and waits for its retry."""
-        deadline = time.monotonic() + _WAIT_SECONDS
+        """Wait until an event of `connector` has failed once and waits for its retry.
+
+        A call on a connection kept open to a stopped emulator fails only when the connector's
+        30 s timeout ends, so the wait is longer than that.
+        """
+        deadline = time.monotonic() + _FAILURE_WAIT_SECONDS
         while not any(event.last_error for event in self.events_of(connector)):
             assert time.monotonic() < deadline, f"no failed attempt of {connector}"
             time.sleep(0.1)
