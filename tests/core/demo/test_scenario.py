@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tierbridge.core.demo import run_scenario
+from tierbridge.core.demo.files import gets_customer_log
 from tierbridge.core.demo.plan import PlannedIncident
 from tierbridge.core.demo.report import print_summary
 from tierbridge.core.demo.verify import Outcome
+from tierbridge.core.model import Tier
 
 #: Variables the demo stack sets for its daemon; restored after the module.
 _DEMO_VARIABLES = (
@@ -49,6 +52,16 @@ class TestRunScenario:
         assert outcome.comments_to_l1 > 0
         assert outcome.comments_to_l2 > 0
 
+    def test_files_checked_both_sides(self, scenario: Scenario) -> None:
+        """Each escalation's L2 report, and every third one's L1 log, is on both tickets once."""
+        outcome, _sample, _summary = scenario
+
+        logs = sum(gets_customer_log(index) for index in range(outcome.escalated))
+        assert outcome.escalated > 0
+        assert outcome.files == Counter(
+            {Tier.L1: outcome.escalated + logs, Tier.L2: outcome.escalated + logs}
+        )
+
     def test_store_saw_escalations(self, scenario: Scenario) -> None:
         """The sync log contains one escalation per escalated incident and no retries."""
         outcome, _sample, summary = scenario
@@ -68,6 +81,8 @@ class TestRunScenario:
         assert (
             f"escalated to JSM          {outcome.escalated} of {outcome.escalated} expected" in out
         )
+        files = outcome.files[Tier.L1]
+        assert f"attachments               {files} files checked in SN and {files} in JSM" in out
         assert "time                      4.2 s" in out
         assert out.rstrip().endswith(
             "All checks passed: every expected sync was confirmed on both emulators."

@@ -4,12 +4,13 @@ scenario end to end on a tiny sample."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.core.demo.support import history
+from tests.core.demo.support import FakeDesk, history
 from tierbridge.core.cli import main
 from tierbridge.core.config import load_config
 from tierbridge.core.demo import run_demo
@@ -22,7 +23,13 @@ from tierbridge.core.demo.cases import (
     journal_for,
 )
 from tierbridge.core.demo.checks import Tiers, check_outcome
-from tierbridge.core.demo.desks import Desk, Entry, Seen
+from tierbridge.core.demo.desks import Entry, Seen
+from tierbridge.core.demo.files import (
+    attach,
+    customer_log,
+    diagnostic_report,
+    gets_customer_log,
+)
 from tierbridge.core.demo.play import play
 from tierbridge.core.demo.sampling import (
     MAX_REPLAYED_UPDATES,
@@ -33,6 +40,7 @@ from tierbridge.core.demo.sampling import (
 )
 from tierbridge.core.demo.scenarios import DEFAULT_SCENARIO, SCENARIOS, scenario_named
 from tierbridge.core.demo.stack import DEMO_CONFIG
+from tierbridge.core.demo.summary import print_played
 from tierbridge.core.demo.teams import L1Desk, TierAgent, texts_for
 from tierbridge.core.demo.volvo import read_volvo
 from tierbridge.core.model import Priority, Status, Tier
@@ -263,43 +271,6 @@ class TestPlanning:
         assert sum(len(b) for b in batches) == sum(len(p.replay) for p in sample)
 
 
-class FakeDesk(Desk):
-    """Tickets and journals held in memory, as a system would show them."""
-
-    system = "fake"
-
-    def __init__(self, tickets: list[Seen], journals: dict[str, list[Entry]]) -> None:
-        self._tickets = {seen.id: seen for seen in tickets}
-        self._journals = journals
-
-    def open(self, values: TicketValues) -> str:
-        raise NotImplementedError
-
-    def change(self, ticket_id: str, values: TicketValues) -> None:
-        raise NotImplementedError
-
-    def comment(self, ticket_id: str, text: str, *, public: bool) -> None:
-        self._journals.setdefault(ticket_id, []).append(Entry(text, public))
-
-    def tickets(self) -> list[Seen]:
-        return list(self._tickets.values())
-
-    def read(self, ticket_id: str) -> Seen:
-        return self._tickets[ticket_id]
-
-    def journal(self, ticket_id: str) -> list[Entry]:
-        return self._journals.get(ticket_id, [])
-
-    def take(self, ticket_id: str) -> None:
-        return None
-
-    def resolve(self, ticket_id: str, note: str) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 class TestChecks:
     """The checker flags each kind of failure, so a passing scenario means something."""
 
@@ -340,16 +311,53 @@ class TestChecks:
         assert len(outcome.problems) == 1
         assert "found 2 times in L1 00001001" in outcome.problems[0]
 
+    def test_file_missing_below_reported(self) -> None:
+        """An L2 report missing at L1 is a problem; the L1 log found on both tickets counts."""
+        l1_seen = Seen("500A", "00001001", "L2-1", resolved=False, status="New")
+        l2_seen = Seen("L2-1", "L2-1", "sf:500A", resolved=False, status="In Progress")
+        texts = texts_for(Tier.L2)
+        tiers = self.tiers(l1_seen, [l2_seen], [])
+        tiers.l1.desk.comment("500A", f"[a in jsm:L2-1]\n{texts.reply}", public=True)
+        tiers.l1.desk.comment("500A", f"[a in jsm:L2-1]\n{texts.note}", public=False)
+        tiers.l1.files["SR-9"] = customer_log("00001001")
+        tiers.l2.files["L2-1"] = diagnostic_report(Tier.L2, "L2-1")
+        attach(tiers.l1.desk, "500A", tiers.l1.files["SR-9"])
+        attach(tiers.l2.desk, "L2-1", tiers.l1.files["SR-9"])
+        attach(tiers.l2.desk, "L2-1", tiers.l2.files["L2-1"])
+
+        outcome = check_outcome([self.planned()], tiers)
+
+        assert outcome.files == Counter({Tier.L1: 1, Tier.L2: 2})
+        assert outcome.problems == [
+            "SR-9: 'diagnostics-L2-1.txt' found 0 times in L1 00001001, "
+            "expected once with the same SHA-256"
+        ]
+
 
 @pytest.mark.parametrize("name", [name for name in SCENARIOS if name != DEFAULT_SCENARIO])
-def test_scenario_tiny_sample(name: str, tmp_path: Path) -> None:
-    """The scenario replays one ticket per path and every check passes."""
+def test_scenario_tiny_sample(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scenario replays one ticket per path and every check passes; each file is counted."""
     scenario = scenario_named(name)
     three_tiers = name == "salesforce-servicenow-jira"
 
     played = play(scenario, tmp_path, 3 if three_tiers else 2)
 
     assert played.outcome.problems == []
+    escalated = sum(p.escalates for p in played.sample)
+    logs = sum(gets_customer_log(index) for index in range(escalated))
+    files = played.outcome.files
+    assert files[Tier.L1] == files[Tier.L2] == logs + escalated + played.outcome.handed_on
+    assert files[Tier.L3] >= played.outcome.handed_on
+    print_played(played, 1.0)
+    counts = f"{files[Tier.L1]} files checked in L1 and {files[Tier.L2]} in L2, each once"
+    if three_tiers:
+        counts = (
+            f"{files[Tier.L1]} files checked in L1, {files[Tier.L2]} in L2 "
+            f"and {files[Tier.L3]} in L3, each once"
+        )
+    assert f"  attachments               {counts}\n" in capsys.readouterr().out
     assert played.outcome.escalated == sum(p.escalates for p in played.sample) >= 1
     assert played.outcome.resolved_back == sum(p.resolved_by is not None for p in played.sample)
     assert played.outcome.comments_down > 0
@@ -371,3 +379,4 @@ def test_default_scenario_through_run_demo(
     assert status == 0
     assert "tierbridge demo: ServiceNow (L1) <-> Jira Service Management (L2)" in out
     assert "All checks passed" in out
+    assert re.search(r"attachments +\d+ files checked in SN and \d+ in JSM, each once", out)

@@ -1,11 +1,12 @@
 """`tierbridge demo`: replay real tickets through the daemon, up the tiers and back.
 
 The default scenario, `servicenow-jsm`, starts a ServiceNow emulator (L1), a JSM emulator
-(L2) and the daemon, replays incidents from the shipped event log as an L1 agent would make
-them, lets a scripted L2 agent reply to and resolve the escalated ones, then reads both
-emulators to check that every expected sync happened. The other scenarios
-(`tierbridge.core.demo.scenarios`) do the same with other systems in the tiers, up to L3.
-The demo exits 0 only when all checks pass.
+(L2) and the daemon, and replays incidents from the shipped event log as an L1 agent would
+make them. The L1 agent attaches a customer's log to every third escalated incident, and a
+scripted L2 agent replies to, attaches a report to and resolves the escalated ones. Then
+the demo reads both emulators to check that every expected sync happened, files included.
+The other scenarios (`tierbridge.core.demo.scenarios`) do the same with other systems in
+the tiers, up to L3. The demo exits 0 only when all checks pass.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pathlib import Path
 
 from tierbridge.core.demo.actors import L1Replay, L2Agent, replay_batches
 from tierbridge.core.demo.dataset import read_histories
+from tierbridge.core.demo.desks import JiraDesk, ServiceNowDesk
+from tierbridge.core.demo.files import attach_customer_logs
 from tierbridge.core.demo.plan import DEFAULT_SAMPLE_SIZE, PlannedIncident, choose_sample
 from tierbridge.core.demo.report import print_summary
 from tierbridge.core.demo.scenarios import DEFAULT_SCENARIO, scenario_named
 from tierbridge.core.demo.stack import DemoStack
 from tierbridge.core.demo.trails import format_trail
-from tierbridge.core.demo.verify import Outcome, verify
+from tierbridge.core.demo.verify import FileSides, Outcome, verify
 from tierbridge.core.logs import configure_logging
 from tierbridge.emulators.jira.agent import JiraAgent
 from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
@@ -87,23 +90,37 @@ def run_scenario(
         stack.snow.base_url, stack.snow.ca_cert, _L1_AGENT, DEFAULT_PASSWORDS[_L1_AGENT]
     )
     jira = JiraAgent(stack.jira.base_url, stack.jira.ca_cert, _L2_AGENT, DEFAULT_TOKENS[_L2_AGENT])
+    project = stack.runtime.config.connector("jsm").project  # type: ignore[attr-defined]
+    snow_desk = ServiceNowDesk(
+        stack.snow.base_url,
+        stack.snow.ca_cert,
+        _L1_AGENT,
+        DEFAULT_PASSWORDS[_L1_AGENT],
+        stack.snow.state,
+    )
+    jira_desk = JiraDesk(
+        stack.jira.base_url, stack.jira.ca_cert, _L2_AGENT, DEFAULT_TOKENS[_L2_AGENT], project
+    )
     try:
         rule = stack.runtime.config.escalation.to_L2
         priorities = [str(p) for p in rule.priorities]
         sample = choose_sample(read_histories(), size, priorities, list(rule.assignment_groups))
         l1 = L1Replay(snow, stack.snow.state)
-        l2 = L2Agent(jira, stack.runtime.config.connector("jsm").project)  # type: ignore[attr-defined]
+        l2 = L2Agent(jira, project, desk=jira_desk)
 
         for batch in replay_batches(sample):
             for planned, index in batch:
                 l1.apply(planned, index)
             stack.settle()
+        customer_logs = attach_customer_logs(snow_desk, sample, l1.sys_ids)
+        stack.settle()
 
         resolve = {f"snow:{l1.sys_ids[p.number]}": p.l2_resolves for p in sample if p.escalates}
         l2.work(resolve)
         stack.settle()
 
-        outcome = verify(sample, l1, l2, snow, jira)
+        sides = FileSides(snow_desk, jira_desk, customer_logs)
+        outcome = verify(sample, l1, l2, snow, jira, sides)
         dead = stack.runtime.store.list_events(status="dead", limit=1000)
         outcome.problems.extend(
             f"event {e.id} ({e.connector} {e.ticket_id}) failed: {e.last_error}" for e in dead
@@ -117,6 +134,8 @@ def run_scenario(
         }
         return outcome, sample, summary
     finally:
+        snow_desk.close()
+        jira_desk.close()
         snow.close()
         jira.close()
         stack.stop()

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tierbridge.core.demo.dataset import IncidentEvent
+from tierbridge.core.demo.desks import Desk
+from tierbridge.core.demo.files import DemoFile, attach, diagnostic_report
 from tierbridge.core.demo.plan import PlannedIncident
 from tierbridge.core.demo.replay import actions_for
+from tierbridge.core.model import Tier
 from tierbridge.emulators.jira.agent import JiraAgent
 from tierbridge.emulators.servicenow.agent import ServiceNowAgent
 from tierbridge.emulators.servicenow.state import ServiceNowState
@@ -91,13 +94,19 @@ class L1Replay:
 
 @dataclass
 class L2Agent:
-    """Works the escalated requests in JSM: takes each one, replies, and resolves some."""
+    """Works the escalated requests in JSM: takes each one, replies, attaches a report when it
+    has a `desk`, and resolves some."""
 
     agent: JiraAgent
     project: str
     handled: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
     comments_written: int = 0
+    #: The desk through which the agent attaches a diagnostic report to each request it
+    #: takes over; None attaches no file.
+    desk: Desk | None = None
+    #: The report attached to each request, by issue key.
+    files: dict[str, DemoFile] = field(default_factory=dict)
 
     def work(self, resolve: dict[str, bool]) -> None:
         """Handle each request not handled yet; `resolve` says, per correlation key, whether to resolve."""
@@ -110,6 +119,9 @@ class L2Agent:
             self.agent.add_comment(key, L2_PUBLIC_REPLY, public=True)
             self.agent.add_comment(key, L2_INTERNAL_NOTE, public=False)
             self.comments_written += 2
+            if self.desk is not None:
+                self.files[key] = diagnostic_report(Tier.L2, key)
+                attach(self.desk, key, self.files[key])
             correlation = issue["fields"].get("customfield_10060") or ""
             if resolve.get(correlation, False):
                 self.agent.add_comment(key, L2_RESOLUTION_REPLY, public=True)

@@ -1,9 +1,10 @@
 """Check a scenario's outcome by reading every system back through the agents' desks.
 
-For each planned ticket the checks confirm four things. It escalated exactly when the plan
+For each planned ticket the checks confirm five things. It escalated exactly when the plan
 expects, once, with the keys cross-referenced both ways. The L2 team's hand-off created one
 L3 ticket. A resolution in a higher tier came back down. Every comment crossed each link
-once, with its visibility kept.
+once, with its visibility kept. Every file an agent attached is on each linked ticket once,
+with the same bytes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tierbridge.core.demo.desks import Desk, Entry, Seen
+from tierbridge.core.demo.files import DemoFile, LinkedTicket, check_files
 from tierbridge.core.demo.sampling import PlannedCase
 from tierbridge.core.demo.teams import L1Desk, TierAgent
 from tierbridge.core.model import Tier
@@ -28,6 +30,8 @@ class Outcome:
     resolved_back: int = 0
     comments_up: int = 0
     comments_down: int = 0
+    #: Files confirmed once with the same bytes, per tier of the ticket holding them.
+    files: Counter[Tier] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
 
@@ -97,6 +101,7 @@ def _check_case(
         )
     _check_resolution(planned, own, l2, l3, outcome)
     _check_comments(planned, own, l2, l3, tiers, outcome)
+    _check_files(planned, own, l2, l3, tiers, outcome)
 
 
 def _check_hand_on(
@@ -156,6 +161,22 @@ def _written(agent: TierAgent, resolved: bool) -> list[Entry]:
     if resolved:
         entries.append(Entry(texts.resolution, public=True))
     return entries
+
+
+def _check_files(
+    planned: PlannedCase, own: Seen, l2: Seen, l3: Seen | None, tiers: Tiers, outcome: Outcome
+) -> None:
+    """Check that every file attached in the chain is on each of its tickets once."""
+    tickets = [
+        LinkedTicket(Tier.L1, tiers.l1.desk, own.id, own.key),
+        LinkedTicket(Tier.L2, tiers.l2.desk, l2.id, l2.key),
+    ]
+    files: list[DemoFile | None] = [tiers.l1.files.get(planned.number), tiers.l2.files.get(l2.id)]
+    if l3 is not None and tiers.l3 is not None:
+        tickets.append(LinkedTicket(Tier.L3, tiers.l3.desk, l3.id, l3.key))
+        files.append(tiers.l3.files.get(l3.id))
+    attached = [file for file in files if file is not None]
+    outcome.files.update(check_files(planned.number, tickets, attached, outcome.problems))
 
 
 def _expect_once(

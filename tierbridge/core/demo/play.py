@@ -1,9 +1,10 @@
 """Run one scenario end to end: plan, replay at L1, let the higher tiers work, check.
 
 The L1 agent replays the sample's updates in logged time order, and the daemon settles
-after each batch. Then the scripted L2 agent takes, replies to and notes every escalated
-ticket, resolves some and, in a three-tier scenario, hands some on to L3, whose agent
-does the same. Finally every system is read back and compared with the plan.
+after each batch. The L1 agent then attaches a customer's log to every third escalated
+ticket. Then the scripted L2 agent takes, replies to, notes and attaches a report to every
+escalated ticket, resolves some and, in a three-tier scenario, hands some on to L3, whose
+agent does the same. Finally every system is read back and compared with the plan.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def play(scenario: Scenario, workdir: Path, size: int) -> Played:
             for planned, index in batch:
                 l1.apply(planned, index)
             stack.settle()
+        l1.attach_customer_logs(sample)
+        stack.settle()
 
         tiers = _work_higher_tiers(stack, sample, l1, l1_connector, desks)
         outcome = check_outcome(sample, tiers)

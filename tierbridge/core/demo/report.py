@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tierbridge.core.demo.files import describe_file_counts
 from tierbridge.core.demo.plan import PlannedIncident
 from tierbridge.core.demo.verify import Outcome
+from tierbridge.core.model import Tier
 
 __all__ = ["print_summary"]
+
+_SIDES = {Tier.L1: "SN", Tier.L2: "JSM"}
 
 
 def print_summary(
@@ -26,6 +30,7 @@ def print_summary(
         f"  resolved back in SN       {outcome.resolved_back} of {expected_resolved} resolved by L2",
         f"  comments SN -> JSM        {outcome.comments_to_l2} checked",
         f"  comments JSM -> SN        {outcome.comments_to_l1} checked",
+        f"  attachments               {describe_file_counts(outcome.files, _SIDES)}",
         f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}"
         " (our own writes coming back)",
         f"  retries                   {actions.get('retry', 0)}",

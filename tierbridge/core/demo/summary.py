@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from tierbridge.core.demo.files import describe_file_counts
 from tierbridge.core.demo.play import Played
+from tierbridge.core.model import Tier
 
 __all__ = ["print_played"]
 
@@ -22,10 +24,14 @@ def print_played(played: Played, seconds: float) -> None:
     if any(p.hands_on for p in sample):
         handed = sum(p.hands_on for p in sample)
         lines.append(f"  handed on to L3           {outcome.handed_on} of {handed} expected")
+    tiers = {tier: str(tier) for tier in (Tier.L1, Tier.L2)}
+    if any(p.hands_on for p in sample):
+        tiers[Tier.L3] = str(Tier.L3)
     lines += [
         f"  resolved back at L1       {outcome.resolved_back} of {expected_resolved} resolved higher up",
         f"  comments up the tiers     {outcome.comments_up} checked",
         f"  comments down the tiers   {outcome.comments_down} checked",
+        f"  attachments               {describe_file_counts(outcome.files, tiers)}",
         f"  echoes suppressed         {actions.get('echo_suppressed', 0) + actions.get('no_change', 0)}"
         " (our own writes coming back)",
         f"  retries                   {actions.get('retry', 0)}",

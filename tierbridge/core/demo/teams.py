@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tierbridge.core.demo.actors import L2_INTERNAL_NOTE, L2_PUBLIC_REPLY, L2_RESOLUTION_REPLY
 from tierbridge.core.demo.cases import TicketValues, journal_for
 from tierbridge.core.demo.desks import Desk
+from tierbridge.core.demo.files import DemoFile, attach, attach_customer_logs, diagnostic_report
 from tierbridge.core.demo.sampling import PlannedCase
 from tierbridge.core.model import Tier
 
@@ -52,6 +53,8 @@ class L1Desk:
     desk: Desk
     ids: dict[str, str] = field(default_factory=dict)
     journal_written: int = 0
+    #: The file attached to each ticket by `attach_customer_logs`, by log number.
+    files: dict[str, DemoFile] = field(default_factory=dict)
 
     def apply(self, planned: PlannedCase, index: int) -> None:
         """Make the calls of one logged update: create, or write what changed, and comment."""
@@ -79,10 +82,15 @@ class L1Desk:
         if not changes.is_empty():
             self.desk.change(ticket_id, changes)
 
+    def attach_customer_logs(self, sample: list[PlannedCase]) -> None:
+        """Attach the customer's log to every third escalating ticket, after the replay."""
+        self.files.update(attach_customer_logs(self.desk, sample, self.ids))
+
 
 @dataclass
 class TierAgent:
-    """Works one tier's tickets: takes each, replies, notes, and resolves or hands on."""
+    """Works one tier's tickets: takes each, replies, notes, attaches a diagnostic report,
+    and resolves or hands on."""
 
     desk: Desk
     tier: Tier
@@ -95,13 +103,15 @@ class TierAgent:
     resolved: set[str] = field(default_factory=set)
     handed_on: set[str] = field(default_factory=set)
     comments_written: int = 0
+    #: The diagnostic report attached to each ticket of this tier, by ticket id.
+    files: dict[str, DemoFile] = field(default_factory=dict)
 
     @property
     def texts(self) -> AgentTexts:
         return texts_for(self.tier)
 
     def take_all(self) -> None:
-        """Take each new ticket, reply publicly and leave an internal note."""
+        """Take each new ticket, reply publicly, leave an internal note and attach a report."""
         prefix = f"{self.lower_connector}:"
         for seen in self.desk.tickets():
             planned = self.below.get(seen.correlation.removeprefix(prefix))
@@ -112,6 +122,8 @@ class TierAgent:
             self.desk.comment(seen.id, self.texts.reply, public=True)
             self.desk.comment(seen.id, self.texts.note, public=False)
             self.comments_written += 2
+            self.files[seen.id] = diagnostic_report(self.tier, seen.key)
+            attach(self.desk, seen.id, self.files[seen.id])
 
     def finish(self, *, hand_on: bool) -> None:
         """Resolve the tickets this tier resolves; with `hand_on`, hand the L3 ones on."""

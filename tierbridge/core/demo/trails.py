@@ -8,7 +8,7 @@ __all__ = ["format_trail"]
 
 #: Log rows left out of the printed trails; the summary counts them instead.
 _QUIET_ACTIONS = {"no_change", "echo_suppressed"}
-_DETAILED_ACTIONS = ("escalated", "comment_refused")
+_DETAILED_ACTIONS = ("escalated", "comment_refused", "attachment_skipped")
 
 
 def format_trail(rt: Runtime, connector: str, ticket_id: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,11 +15,14 @@ from tierbridge.core.demo.actors import (
     L1Replay,
     L2Agent,
 )
+from tierbridge.core.demo.desks import Desk
+from tierbridge.core.demo.files import DemoFile, LinkedTicket, check_files
 from tierbridge.core.demo.plan import PlannedIncident
+from tierbridge.core.model import Tier
 from tierbridge.emulators.jira.agent import JiraAgent
 from tierbridge.emulators.servicenow.agent import ServiceNowAgent
 
-__all__ = ["Outcome", "verify"]
+__all__ = ["FileSides", "Outcome", "verify"]
 
 _SNOW_CONNECTOR = "snow"
 _CORRELATION_FIELD = "customfield_10060"
@@ -32,13 +36,30 @@ class Outcome:
     resolved_back: int = 0
     comments_to_l2: int = 0
     comments_to_l1: int = 0
+    #: Files confirmed once with the same bytes, per tier of the ticket holding them.
+    files: Counter[Tier] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FileSides:
+    """The desks that read each side's files, and the logs the L1 agent attached."""
+
+    snow: Desk
+    jira: Desk
+    #: The customer's log attached to the L1 ticket, by log number.
+    customer_logs: Mapping[str, DemoFile]
+
+
 def verify(
-    sample: list[PlannedIncident], l1: L1Replay, l2: L2Agent, snow: ServiceNowAgent, jira: JiraAgent
+    sample: list[PlannedIncident],
+    l1: L1Replay,
+    l2: L2Agent,
+    snow: ServiceNowAgent,
+    jira: JiraAgent,
+    sides: FileSides,
 ) -> Outcome:
-    """Compare both emulators with the plan: escalations, links, resolutions and comments."""
+    """Compare both emulators with the plan: escalations, links, resolutions, comments, files."""
     outcome = Outcome()
     issues = jira.search(f"project = {l2.project} ORDER BY key ASC")
     by_correlation = _index_by_correlation(issues, outcome)
@@ -62,6 +83,7 @@ def verify(
             continue
         outcome.escalated += 1
         _check_pair(planned, sys_id, key, l2, snow, jira, outcome)
+        _check_files(planned, sys_id, key, l2, sides, outcome)
     return outcome
 
 
@@ -106,6 +128,24 @@ def _check_pair(
     comments = jira.get_issue(key)["fields"]["comment"]["comments"]
     _check_l1_to_l2(planned, journal, comments, outcome)
     _check_l2_to_l1(planned, key, l2, journal, outcome)
+
+
+def _check_files(
+    planned: PlannedIncident,
+    sys_id: str,
+    key: str,
+    l2: L2Agent,
+    sides: FileSides,
+    outcome: Outcome,
+) -> None:
+    """Check that the files attached on either side are on both tickets once."""
+    tickets = [
+        LinkedTicket(Tier.L1, sides.snow, sys_id, sides.snow.read(sys_id).key),
+        LinkedTicket(Tier.L2, sides.jira, key, key),
+    ]
+    files = [sides.customer_logs.get(planned.number), l2.files.get(key)]
+    attached = [file for file in files if file is not None]
+    outcome.files.update(check_files(planned.number, tickets, attached, outcome.problems))
 
 
 def _check_l1_to_l2(

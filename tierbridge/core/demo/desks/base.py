@@ -2,13 +2,15 @@
 
 The scenarios and the end-to-end tests act through desks: an L1 agent opens and updates
 tickets with canonical values (`TicketValues`), which each desk writes in its system's own
-fields. A higher-tier agent takes, replies to, hands on and resolves tickets. Checks read the
-systems back through the same desks. Every call goes through the system's REST API, as a
-person's browser would make it, never through the connector under test.
+fields. A higher-tier agent takes, replies to, attaches files to, hands on and resolves
+tickets. Checks read the systems back through the same desks. Every call goes through the
+system's REST API, as a person's browser would make it, never through the connector under
+test.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import Any, ClassVar
 from tierbridge.core.demo.cases import TicketValues
 from tierbridge.core.model import Priority
 
-__all__ = ["Desk", "Entry", "Seen"]
+__all__ = ["Attached", "Desk", "Entry", "Seen"]
 
 #: The first line of a copied comment: `[author in connector:ticket]`.
 _COPY_HEADER = re.compile(r"^\[.+ in [a-z][a-z0-9_-]*:[^\]]+\]$")
@@ -50,6 +52,20 @@ class Entry:
         return _COPY_HEADER.match(first_line) is not None
 
 
+@dataclass(frozen=True)
+class Attached:
+    """One file on a ticket, as its attachment list shows it, with the SHA-256 of its bytes."""
+
+    id: str
+    filename: str
+    sha256: str
+
+    @classmethod
+    def from_bytes(cls, file_id: str, filename: str, content: bytes) -> Attached:
+        """Describe a downloaded file by its digest, so that checks compare bytes, not names."""
+        return cls(file_id, filename, hashlib.sha256(content).hexdigest())
+
+
 class Desk(ABC):
     """The actions of one agent in one system. Desks are not thread-safe."""
 
@@ -58,6 +74,9 @@ class Desk(ABC):
     #: to the ticket. Public comments of systems where it does not are written before the
     #: ticket's field changes, so that the change's webhook brings them along.
     public_comment_notifies: ClassVar[bool] = True
+    #: Whether the daemon learns of a file attached here without another change to the
+    #: ticket. Where it does not, the agent adds a note naming the file (`demo.files.attach`).
+    file_notifies: ClassVar[bool] = True
 
     def native_priority(self, priority: Priority) -> dict[str, Any]:
         """Return the native fields, as the connector reports them, that `open` writes for `priority`."""
@@ -75,6 +94,14 @@ class Desk(ABC):
     @abstractmethod
     def comment(self, ticket_id: str, text: str, *, public: bool) -> None:
         """Add a customer-visible comment (`public`) or an internal note."""
+
+    @abstractmethod
+    def attach(self, ticket_id: str, filename: str, content: bytes, content_type: str) -> None:
+        """Upload a file to the ticket, as a person does through the system's file dialog."""
+
+    @abstractmethod
+    def attachments(self, ticket_id: str) -> list[Attached]:
+        """Return the ticket's files in the order the system lists them, each file downloaded."""
 
     @abstractmethod
     def tickets(self) -> list[Seen]:

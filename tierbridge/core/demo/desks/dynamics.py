@@ -1,4 +1,4 @@
-"""A Dynamics 365 desk: cases, notes and portal comments, through the Dataverse Web API."""
+"""A Dynamics 365 desk: cases, notes, files and portal comments, through the Dataverse Web API."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tierbridge.core.demo.cases import TicketValues
-from tierbridge.core.demo.desks.base import Desk, Entry, Seen
+from tierbridge.core.demo.desks.base import Attached, Desk, Entry, Seen
 from tierbridge.core.model import Priority, Status
 from tierbridge.emulators.dynamics.agent import DynamicsAgent
 
@@ -54,7 +54,8 @@ class DynamicsDesk(Desk):
     """One agent's cases. New cases are opened for the account `customer_account`.
 
     Notes are internal; a public comment is a portal comment (`adx_portalcomment`), which
-    is what the shipped demo config's `public_notes_as` names.
+    is what the shipped demo config's `public_notes_as` names. A file is a note with a
+    document, and the journal leaves out file notes without text, as the connector does.
     """
 
     system = "dynamics"
@@ -115,6 +116,19 @@ class DynamicsDesk(Desk):
         else:
             self._agent.add_note(ticket_id, text)
 
+    def attach(self, ticket_id: str, filename: str, content: bytes, content_type: str) -> None:
+        self._agent.attach(ticket_id, filename, content, content_type)
+
+    def attachments(self, ticket_id: str) -> list[Attached]:
+        return [
+            Attached.from_bytes(
+                str(row["annotationid"]),
+                str(row["filename"]),
+                self._agent.download(str(row["annotationid"])),
+            )
+            for row in self._agent.list_attachments(ticket_id)
+        ]
+
     def _seen(self, row: dict[str, Any]) -> Seen:
         return Seen(
             id=str(row["incidentid"]),
@@ -134,6 +148,7 @@ class DynamicsDesk(Desk):
         notes = [
             (str(row["createdon"]), Entry(str(row.get("notetext") or ""), public=False))
             for row in self._agent.list_notes(ticket_id)
+            if not row.get("isdocument") or str(row.get("notetext") or "").strip()
         ]
         portal = [
             (str(row["createdon"]), Entry(str(row.get("description") or ""), public=True))

@@ -7,7 +7,7 @@ from typing import Any
 
 from tierbridge.connectors.jira.adf import adf_to_text
 from tierbridge.core.demo.cases import TicketValues
-from tierbridge.core.demo.desks.base import Desk, Entry, Seen
+from tierbridge.core.demo.desks.base import Attached, Desk, Entry, Seen
 from tierbridge.emulators.jira.agent import JiraAgent
 from tierbridge.emulators.jira.catalog import CORRELATION_FIELD
 
@@ -37,6 +37,17 @@ class JiraDesk(Desk):
 
     def comment(self, ticket_id: str, text: str, *, public: bool) -> None:
         self._agent.add_comment(ticket_id, text, public=public)
+
+    def attach(self, ticket_id: str, filename: str, content: bytes, content_type: str) -> None:
+        self._agent.attach(ticket_id, filename, content, content_type)
+
+    def attachments(self, ticket_id: str) -> list[Attached]:
+        return [
+            Attached.from_bytes(
+                str(item["id"]), str(item["filename"]), self._agent.download(item["id"])
+            )
+            for item in self._agent.list_attachments(ticket_id)
+        ]
 
     def _seen(self, issue: dict[str, Any]) -> Seen:
         status = str(issue["fields"]["status"]["name"])

@@ -1,4 +1,4 @@
-"""A Salesforce desk: Cases and CaseComments, as a Service Console agent works them."""
+"""A Salesforce desk: Cases, CaseComments and Files, as a Service Console agent works them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tierbridge.core.demo.cases import TicketValues
-from tierbridge.core.demo.desks.base import Desk, Entry, Seen
+from tierbridge.core.demo.desks.base import Attached, Desk, Entry, Seen
 from tierbridge.core.model import Priority, Status
 from tierbridge.emulators.salesforce.agent import SalesforceAgent
 
@@ -52,6 +52,9 @@ class SalesforceDesk(Desk):
     """One agent's Cases, signed in through the `agent-console` connected app."""
 
     system = "salesforce"
+    # NOTE: the emulator, like an org, sends no outbound message for a ContentVersion insert,
+    # and the connector's poll runs every `poll_interval_seconds`.
+    file_notifies = False
 
     def __init__(self, base_url: str, ca_cert: Path) -> None:
         self._agent = _CaseReader(base_url, ca_cert)
@@ -83,6 +86,20 @@ class SalesforceDesk(Desk):
 
     def comment(self, ticket_id: str, text: str, *, public: bool) -> None:
         self._agent.add_comment(ticket_id, text, internal=not public)
+
+    def attach(self, ticket_id: str, filename: str, content: bytes, content_type: str) -> None:
+        self._agent.attach(ticket_id, filename, content, content_type)
+
+    def attachments(self, ticket_id: str) -> list[Attached]:
+        files = []
+        for link in self._agent.list_files(ticket_id):
+            document = link["ContentDocument"]
+            version_id = str(document["LatestPublishedVersionId"])
+            filename = str(document["LatestPublishedVersion"]["PathOnClient"])
+            files.append(
+                Attached.from_bytes(version_id, filename, self._agent.download(version_id))
+            )
+        return files
 
     def _seen(self, row: dict[str, Any]) -> Seen:
         status = str(row.get("Status") or "")

@@ -1,4 +1,4 @@
-"""A ServiceNow desk: incidents, through the agent helper's Table API calls."""
+"""A ServiceNow desk: incidents, through the agent helper's Table API and Attachment API calls."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tierbridge.core.demo.cases import TicketValues
-from tierbridge.core.demo.desks.base import Desk, Entry, Seen
+from tierbridge.core.demo.desks.base import Attached, Desk, Entry, Seen
 from tierbridge.core.model import Priority, Status
 from tierbridge.emulators.servicenow.agent import ServiceNowAgent
 from tierbridge.emulators.servicenow.state import ServiceNowState
@@ -89,6 +89,17 @@ class ServiceNowDesk(Desk):
 
     def comment(self, ticket_id: str, text: str, *, public: bool) -> None:
         self._agent.add_comment(ticket_id, text, internal=not public)
+
+    def attach(self, ticket_id: str, filename: str, content: bytes, content_type: str) -> None:
+        self._agent.attach(ticket_id, filename, content, content_type)
+
+    def attachments(self, ticket_id: str) -> list[Attached]:
+        return [
+            Attached.from_bytes(
+                str(row["sys_id"]), str(row["file_name"]), self._agent.download(row["sys_id"])
+            )
+            for row in self._agent.list_attachments(ticket_id)
+        ]
 
     def _seen(self, row: dict[str, Any]) -> Seen:
         state = str(row.get("state") or "")
