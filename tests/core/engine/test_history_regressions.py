@@ -6,11 +6,16 @@ Each test replays, by hand, the smallest history of one failing seed of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import pytest
 
 from tests.conftest import Stack
 from tests.core.engine.support import actions
+from tierbridge.core.connector import NativeRecord
 from tierbridge.core.engine.writes import create_counterpart
+from tierbridge.core.errors import RejectedError
 from tierbridge.core.model import Tier
 
 
@@ -180,3 +185,26 @@ def test_write_without_snapshot_readable(stack: Stack) -> None:
 
     assert row.status == "done"
     assert stack.jsm_issues()[0]["fields"]["summary"] == "Printer offline on floor 3"
+
+
+def test_refused_cross_reference_skipped(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source that refuses the counterpart's key (a closed case) still syncs the rest."""
+    connector = stack.rt.connectors["snow"]
+    update = connector.update_record
+
+    def refuse_key(ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
+        if "correlation_id" in fields:
+            raise RejectedError("record is read-only", connector="snow", operation="update")
+        return update(ticket_id, fields)
+
+    monkeypatch.setattr(connector, "update_record", refuse_key)
+    incident = stack.open_incident(impact="1", urgency="1")
+    stack.l1.add_comment(incident["sys_id"], "Still down.", internal=False)
+
+    row = stack.process("snow", incident["sys_id"])
+
+    assert row.status == "done"
+    (issue,) = stack.jsm_issues()
+    assert "cross_reference_refused" in actions(stack.rt)
+    comments = stack.l2.get_issue(issue["key"])["fields"]["comment"]["comments"]
+    assert any("Still down." in str(comment["body"]) for comment in comments)

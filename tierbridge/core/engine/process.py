@@ -28,6 +28,7 @@ from tierbridge.core.errors import (
     ConfigError,
     NotFoundError,
     PermanentError,
+    RejectedError,
     RetryableError,
     ThrottledError,
 )
@@ -58,6 +59,8 @@ class _Pass:
     ticket_key: str | None = None
     link_id: int | None = None
     actions: list[SyncLogEntry] = field(default_factory=list)
+    #: How many of `actions` are in the sync log already.
+    logged: int = 0
 
 
 def handle_event(rt: Runtime, event: InboxRow) -> None:
@@ -224,7 +227,13 @@ def _cross_reference(
     stamped = ticket.model_copy(update={"correlation_id": upper[0].ticket_key})
     native = mapper.to_native(stamped, {"correlation_id"})
     connector = rt.connectors[source.connector]
-    rt.policy.call(lambda: connector.update_record(source.ticket_id, native))
+    try:
+        rt.policy.call(lambda: connector.update_record(source.ticket_id, native))
+    except RejectedError as exc:
+        # A closed Dynamics case, say, is read-only. The key is a convenience for people, so
+        # its refusal must not hold back the sync; the next pass tries again.
+        _note(run, "cross_reference_refused", "skipped", target=upper[0], error=str(exc))
+        return
     ticket.correlation_id = upper[0].ticket_key
     _note(run, "cross_referenced", "ok", target=upper[0], fields=["correlation_id"])
 
@@ -252,6 +261,8 @@ def _push_changes(
                 fields=[conflict.field for conflict in conflicts],
                 detail=describe_conflicts(conflicts),
             )
+            # Logged before the writes, so that a crash after them keeps the record of why.
+            _flush_log(rt, run)
             kept = write_back_kept(rt, ticket, source, target, conflicts)
             if kept:
                 wrote = True
@@ -334,7 +345,7 @@ def _note(
 def _flush_log(rt: Runtime, run: _Pass) -> None:
     duration_ms = round((time.monotonic() - run.started) * 1000, 2)
     now = rt.clock()
-    for entry in run.actions:
+    for entry in run.actions[run.logged :]:
         entry.at = now
         entry.duration_ms = duration_ms
         rt.store.log(entry)
@@ -347,6 +358,7 @@ def _flush_log(rt: Runtime, run: _Pass) -> None:
             fields=entry.fields,
             duration_ms=duration_ms,
         )
+    run.logged = len(run.actions)
 
 
 def _settle_retryable(rt: Runtime, run: _Pass, exc: RetryableError) -> None:
