@@ -5,8 +5,11 @@ REST API. It also watches every change the emulator saves. It records the new ca
 values in the seed's `Journal`, and passes the webhook the vendor would send to the seed's
 `Deliveries`.
 Actions and reads use canonical names and values (`title`, `in_progress`, `P2`), so the
-scenario never knows which system it drives. A new system joins by subclassing `Actor` and
-decorating the class with `@register`; `PAIRS` names the L1 and L2 systems of each pair.
+scenario works the same whatever system it drives. Each actor also states which priorities and
+status moves a person can make in its system, and a pair offers only those both systems
+have (`Pair.moves`), so that the scenario never asks a person for a change the other side
+cannot take. A new system joins by subclassing `Actor` and decorating the class with
+`@register`; `PAIRS` names the L1 and L2 systems of each pair.
 """
 
 from __future__ import annotations
@@ -21,24 +24,35 @@ from typing import Any, ClassVar
 from bench._history.deliveries import Deliveries
 from bench._history.journal import Journal
 
-__all__ = ["ACTORS", "PAIRS", "Actor", "Pair", "SeenComment", "Sink", "register"]
+__all__ = [
+    "ACTORS",
+    "PAIRS",
+    "STATUS_MOVES",
+    "Actor",
+    "Pair",
+    "SeenComment",
+    "Sink",
+    "register",
+]
 
 Clock = Callable[[], Any]
+StatusMoves = dict[str, tuple[str, ...]]
 
-#: Canonical status moves that a person may make from each status. They are the moves both
-#: the ServiceNow incident states and the JSM workflow allow in one step, since the Jira
-#: connector makes one transition per write: a final status may only be reopened.
+#: Canonical status moves that a person may make from each status, in a system that has
+#: every canonical status. They are the moves the JSM workflow allows in one step, since the
+#: Jira connector makes one transition per write: a final status may only be reopened.
 #: Closed is left out, for two reasons. JSM's Closed has no way out, so a later change on the
-#: other side could never be copied. And a ServiceNow incident resolved and then closed
-#: between two syncs reaches the Jira connector as a move to Closed from an open status,
-#: which it rejects.
-STATUS_MOVES: dict[str, tuple[str, ...]] = {
+#: other side could never be copied. And a ticket resolved and then closed between two syncs
+#: reaches the Jira connector as a move to Closed from an open status, which it rejects.
+STATUS_MOVES: StatusMoves = {
     "new": ("in_progress", "pending", "resolved", "canceled"),
     "in_progress": ("new", "pending", "resolved", "canceled"),
     "pending": ("new", "in_progress", "resolved", "canceled"),
     "resolved": ("in_progress",),
     "canceled": ("in_progress",),
 }
+#: Every canonical priority.
+ALL_PRIORITIES = ("P1", "P2", "P3", "P4", "P5")
 
 
 @dataclass
@@ -69,6 +83,12 @@ class Actor(ABC):
     system: ClassVar[str]
     #: Environment variables that the config's secret references read.
     secrets: ClassVar[dict[str, str]] = {}
+    #: Canonical priorities that a person can set and that read back as set.
+    priorities: ClassVar[tuple[str, ...]] = ALL_PRIORITIES
+    #: Canonical status moves a person can make, from each status the system has.
+    moves: ClassVar[StatusMoves] = STATUS_MOVES
+    #: Whether a person's public comment reaches the daemon; False limits people to notes.
+    public_comments: ClassVar[bool] = True
 
     def __init__(self, connector: str, emulator: Any) -> None:
         self.connector = connector
@@ -107,9 +127,18 @@ class Actor(ABC):
         """Change `title`, `description` or `priority`; only L1 systems need it."""
         raise NotImplementedError(f"{self.system} does not edit fields in this checker")
 
+    def editable(self, ticket: str) -> bool:
+        """Tell whether a person may change the ticket's fields now (closed ones may be locked)."""
+        return True
+
     @abstractmethod
-    def set_status(self, ticket: str, status: str, resolution: str | None) -> None:
-        """Move the ticket to a canonical status, with a resolution for `resolved`."""
+    def set_status(
+        self, ticket: str, status: str, resolution: str | None, rng: random.Random
+    ) -> None:
+        """Move the ticket to a canonical status, with a resolution for `resolved`.
+
+        Where several native statuses read as the same canonical one, `rng` picks which.
+        """
 
     @abstractmethod
     def comment(self, ticket: str, text: str, *, public: bool) -> str:
@@ -124,8 +153,8 @@ class Actor(ABC):
         """Whether `edit_comment` works in this system."""
         return False
 
-    def resolution(self, rng: random.Random) -> str:
-        """Return a resolution value this system's person would pick when resolving."""
+    def resolution(self, rng: random.Random) -> str | None:
+        """Return the resolution a person here picks when resolving, or None if there is none."""
         return "Duplicate"
 
     # -- reads for the scenario and the oracle, from the emulator's memory ----------------
@@ -136,7 +165,10 @@ class Actor(ABC):
 
     @abstractmethod
     def fields_of(self, ticket: str) -> dict[str, object]:
-        """Return the canonical synced fields of a ticket as stored now."""
+        """Return the canonical synced fields of a ticket as stored now.
+
+        A field the system does not store (a resolution, say) has no key.
+        """
 
     @abstractmethod
     def comments_of(self, ticket: str) -> list[SeenComment]:
@@ -145,11 +177,6 @@ class Actor(ABC):
     @abstractmethod
     def correlation_of(self, ticket: str) -> str | None:
         """Return the correlation key stored on the ticket, if any."""
-
-    def status_moves(self, ticket: str) -> tuple[str, ...]:
-        """Return the statuses a person may move the ticket to now."""
-        status = str(self.fields_of(ticket).get("status"))
-        return STATUS_MOVES.get(status, ())
 
 
 ACTORS: dict[str, type[Actor]] = {}
@@ -170,11 +197,47 @@ class Pair:
     l1: tuple[str, str]
     l2: tuple[str, str]
 
+    @property
+    def actor_classes(self) -> tuple[type[Actor], type[Actor]]:
+        """Return the L1 and L2 actor classes. Their modules must be imported first."""
+        return ACTORS[self.l1[1]], ACTORS[self.l2[1]]
 
-_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
+    @property
+    def priorities(self) -> tuple[str, ...]:
+        """Return the priorities people on both sides can set, highest first."""
+        first, second = self.actor_classes
+        return tuple(value for value in first.priorities if value in second.priorities)
 
-#: The pairs the checker can drive; each names (connector, system) for L1 and L2.
-# TODO: Salesforce and Dynamics have no actor yet, so no pair with them is checked.
+    @property
+    def moves(self) -> StatusMoves:
+        """Return the status moves that both systems let a person make."""
+        first, second = self.actor_classes
+        return {
+            status: tuple(move for move in targets if move in second.moves.get(status, ()))
+            for status, targets in first.moves.items()
+            if status in second.moves
+        }
+
+
+_ROOT = Path(__file__).resolve().parents[2] / "config"
+
+#: The pairs the checker can drive. Each names (connector, system) for L1 and L2, and its
+#: config is the demo scenario's, so the checker syncs what `tierbridge demo` shows.
 PAIRS: dict[str, Pair] = {
-    "servicenow-jsm": Pair("servicenow-jsm", _CONFIG, ("snow", "servicenow"), ("jsm", "jira")),
+    pair.name: pair
+    for pair in (
+        Pair("servicenow-jsm", _ROOT / "demo.yaml", ("snow", "servicenow"), ("jsm", "jira")),
+        Pair(
+            "salesforce-jsm",
+            _ROOT / "scenarios" / "salesforce-jsm.yaml",
+            ("sf", "salesforce"),
+            ("jsm", "jira"),
+        ),
+        Pair(
+            "dynamics-servicenow",
+            _ROOT / "scenarios" / "dynamics-servicenow.yaml",
+            ("dyn", "dynamics"),
+            ("snow", "servicenow"),
+        ),
+    )
 }

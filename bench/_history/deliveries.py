@@ -2,22 +2,26 @@
 
 The emulators' own senders stay unsubscribed. Instead each actor passes every change notice
 its emulator would send to `Deliveries.capture`, and the scenario decides when each one
-reaches the daemon's inbox. Delivery parses the body with the connector's `parse_webhook`
-and stores the events with `Store.add_event`, as the webhook server does after a valid
-signature. Every fault is drawn from the seed, so a seed replays the same deliveries.
+reaches the daemon's inbox. Delivery checks the notice with the connector's
+`verify_webhook`, parses it with `parse_webhook` and stores the events with
+`Store.add_event`, as the webhook server does. Every fault is drawn from the seed, so a
+seed replays the same deliveries.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tierbridge.core.runtime import Runtime
 
-__all__ = ["Deliveries", "FaultRates", "Notice"]
+__all__ = ["Build", "Deliveries", "FaultRates", "Notice"]
+
+#: Builds one delivery of a change (headers, body), with a delivery id of its own per call.
+Build = Callable[[], tuple[Mapping[str, str], bytes]]
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,8 @@ class FaultRates:
     drop: float = 0.12
     duplicate: float = 0.12
     #: Share of duplicates sent with a new delivery id, as when a vendor fires a rule twice.
-    #: The others repeat the id, as a vendor's retry does, so the inbox must drop them.
+    #: The others repeat the delivery as it was, as a vendor's retry does, so the inbox must
+    #: drop them.
     new_id: float = 0.5
     delay: float = 0.3
     max_delay: int = 4
@@ -54,19 +59,25 @@ class Deliveries:
     delivered: int = 0
     _count: int = 0
 
-    def capture(self, connector: str, headers: Mapping[str, str], body: bytes) -> None:
-        """Queue a notice, after drawing whether it is lost, doubled or held back."""
+    def capture(self, connector: str, build: Build, *, droppable: bool = True) -> None:
+        """Queue a notice, after drawing whether it is lost, doubled or held back.
+
+        `build` is called once for the notice and once more for a duplicate with a new
+        delivery id. A notice that is not `droppable` may still be held back or doubled,
+        but always arrives.
+        """
         self._count += 1
-        if self.rng.random() < self.rates.drop:
+        lost = self.rng.random() < self.rates.drop
+        if lost and droppable:
             self.dropped += 1
             return
-        notice = Notice(connector, dict(headers), body, self._delay())
-        self.waiting.append(notice)
+        headers, body = build()
+        self.waiting.append(Notice(connector, dict(headers), body, self._delay()))
         if self.rng.random() < self.rates.duplicate:
-            copy = Notice(connector, dict(headers), body, self._delay())
+            wait = self._delay()
             if self.rng.random() < self.rates.new_id:
-                copy.headers = {name: f"{value}-again" for name, value in headers.items()}
-            self.waiting.append(copy)
+                headers, body = build()
+            self.waiting.append(Notice(connector, dict(headers), body, wait))
 
     def _delay(self) -> int:
         if self.rng.random() < self.rates.delay:
@@ -96,7 +107,13 @@ class Deliveries:
         return sum(self._store(rt, notice) for notice in chosen)
 
     def _store(self, rt: Runtime, notice: Notice) -> int:
+        """Check, parse and store one notice, and raise if the check fails.
+
+        Every notice is one the vendor would send, so a failed check is a fault of the
+        actor that built it or of the connector, and it fails the seed.
+        """
         connector = rt.connectors[notice.connector]
+        connector.verify_webhook(notice.headers, notice.body)
         events = connector.parse_webhook(notice.headers, notice.body)
         stored = 0
         for event in events:

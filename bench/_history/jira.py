@@ -13,12 +13,15 @@ from tierbridge.emulators.jira import catalog
 from tierbridge.emulators.jira.agent import JiraAgent
 from tierbridge.emulators.jira.emulator import JiraEmulator
 from tierbridge.emulators.jira.state import Change, StoredIssue
+from tierbridge.emulators.jira.webhooks import sign_body
 
 __all__ = ["JiraActor"]
 
 _INTEGRATION = catalog.INTEGRATION_USER
 _AGENT = catalog.AGENT_USER
 _DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+_SIGNATURE_HEADER = "X-Hub-Signature"
+_WEBHOOK_SECRET = "history-jira-webhook-key"  # noqa: S105 - a test value
 _STATUS_NAMES = {
     "new": "Waiting for support",
     "in_progress": "In Progress",
@@ -38,7 +41,7 @@ class JiraActor(Actor):
     system: ClassVar[str] = "jira"
     secrets: ClassVar[dict[str, str]] = {
         "TIERBRIDGE_JIRA_TOKEN": catalog.DEFAULT_TOKENS[_INTEGRATION.email],
-        "TIERBRIDGE_JIRA_WEBHOOK_SECRET": "history-jira-webhook-key",
+        "TIERBRIDGE_JIRA_WEBHOOK_SECRET": _WEBHOOK_SECRET,
     }
 
     def __init__(self, connector: str, emulator: Any) -> None:
@@ -81,12 +84,20 @@ class JiraActor(Actor):
             )
         sink.journal.observe(self.connector, str(issue.id), _canonical(issue), human=human)
         body = json.dumps(self.jira.webhook_payload(change), separators=(",", ":")).encode()
-        delivery = f"{self.connector}:{sink.journal.next_seq()}"
-        sink.deliveries.capture(self.connector, {_DELIVERY_HEADER: delivery}, body)
+        signature = sign_body(_WEBHOOK_SECRET, body)
+
+        def build() -> tuple[dict[str, str], bytes]:
+            """Return the admin webhook's signed delivery, with a new identifier on each call."""
+            delivery = f"{self.connector}:{sink.journal.next_seq()}"
+            return {_DELIVERY_HEADER: delivery, _SIGNATURE_HEADER: signature}, body
+
+        sink.deliveries.capture(self.connector, build)
 
     # -- a person's changes --------------------------------------------------------------
 
-    def set_status(self, ticket: str, status: str, resolution: str | None) -> None:
+    def set_status(
+        self, ticket: str, status: str, resolution: str | None, rng: random.Random
+    ) -> None:
         name = _STATUS_NAMES[status]
         self.agent.transition_to(
             self._key(ticket), name, resolution if status == "resolved" else None
@@ -118,7 +129,7 @@ class JiraActor(Actor):
             for listener in list(self.jira.listeners):
                 listener(change)
 
-    def resolution(self, rng: random.Random) -> str:
+    def resolution(self, rng: random.Random) -> str | None:
         return rng.choice(["Done", "Duplicate"])
 
     # -- reads ---------------------------------------------------------------------------

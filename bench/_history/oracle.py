@@ -14,6 +14,7 @@
   people changed a field and changed it back (A to B to A), or changed a counterpart before
   its adoption after a crash. The resolution is not judged on its own: it follows the
   status (Jira sets and clears it on transitions), so its returns are judged through it.
+  Systems that store no resolution code (Salesforce and Dynamics here) are not judged on it.
 * Duplicate: one counterpart per source ticket, and each comment (and each edit) copied
   once and never copied back.
 
@@ -34,6 +35,7 @@ __all__ = ["Finding", "judge"]
 _OWNED_BY_L1 = ("title", "description", "priority")
 _FINAL = ("resolved", "closed", "canceled")
 _ESCALATING = ("P1", "P2")
+_RESOLUTION = "resolution_code"
 
 
 _ABSENT = object()
@@ -133,11 +135,13 @@ def _check_fields(run: SeedRun, link: _Link) -> Iterator[Finding]:
         return
     resolution = _resolution_of(run, last)
     if last.value == "resolved" and l1.get("status") == "resolved" and resolution is not None:
-        for side, values in (("L1", l1), ("L2", l2)):
-            if values.get("resolution_code") != resolution and not _conflicts(
-                run, link, "resolution_code"
-            ):
-                got = values.get("resolution_code")
+        # Salesforce and Dynamics store no resolution code, so only the sides that do are judged.
+        stored = [
+            (side, values) for side, values in (("L1", l1), ("L2", l2)) if _RESOLUTION in values
+        ]
+        for side, values in stored:
+            if values.get(_RESOLUTION) != resolution and not _conflicts(run, link, _RESOLUTION):
+                got = values.get(_RESOLUTION)
                 yield Finding("lost", f"resolution of {link.l1}: {resolution} set, {side} {got!r}")
 
 

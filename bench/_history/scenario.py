@@ -28,8 +28,9 @@ __all__ = ["HumanComment", "SeedRun", "play"]
 SETTLE_ROUNDS = 12
 #: Events one settle round may handle before it calls the seed a loop.
 MAX_EVENTS_PER_ROUND = 400
+#: Priorities people pick, P2 twice as often. Each pair keeps those both sides have.
 _PRIORITIES = ("P1", "P2", "P2", "P3", "P4")
-#: Incidents one seed opens at most.
+#: Tickets one seed opens at most.
 MAX_TICKETS = 3
 
 
@@ -115,6 +116,9 @@ def play(world: World, seed: int) -> SeedRun:
             run.steps.append(name)
             step(run)
         settle(run)
+    except BaseException:
+        run.rt.close()
+        raise
     finally:
         for actor in world.actors:
             actor.sink = None
@@ -164,7 +168,7 @@ def _pick_step(run: SeedRun) -> tuple[str, Callable[[SeedRun], None]]:
     has_l2 = bool(run.world.l2.tickets())
     choices: list[tuple[str, Callable[[SeedRun], None], float]] = [
         ("open", _open, 1.5 if len(run.world.l1.tickets()) < MAX_TICKETS else 0.0),
-        ("l1_edit", _edit_fields, 3.0 if has_l1 else 0.0),
+        ("l1_edit", _edit_fields, 3.0 if _editable_tickets(run) else 0.0),
         ("l1_status", lambda r: _set_status(r, r.world.l1), 2.0 if has_l1 else 0.0),
         ("l1_comment", lambda r: _comment(r, r.world.l1), 2.0 if has_l1 else 0.0),
         ("l2_status", lambda r: _set_status(r, r.world.l2), 3.0 if has_l2 else 0.0),
@@ -187,18 +191,28 @@ def _count(_result: int) -> None:
     """Drop a step's count: the oracle judges outcomes, not how much work each step did."""
 
 
+def _priorities(run: SeedRun) -> list[str]:
+    shared = run.world.pair.priorities
+    return [value for value in _PRIORITIES if value in shared]
+
+
 def _open(run: SeedRun) -> None:
     title = run.token("t")
-    priority = run.rng.choice(_PRIORITIES)
+    priority = run.rng.choice(_priorities(run))
     ticket = run.world.l1.open_ticket(title, run.token("d"), priority)
     run.titles[ticket] = [title]
 
 
+def _editable_tickets(run: SeedRun) -> list[str]:
+    actor = run.world.l1
+    return [ticket for ticket in actor.tickets() if actor.editable(ticket)]
+
+
 def _edit_fields(run: SeedRun) -> None:
-    ticket = run.rng.choice(run.world.l1.tickets())
+    ticket = run.rng.choice(_editable_tickets(run))
     name = run.rng.choice(["title", "description", "priority"])
     if name == "priority":
-        value = run.rng.choice(_PRIORITIES)
+        value = run.rng.choice(_priorities(run))
     elif name == "title" and len(run.titles[ticket]) > 1 and run.rng.random() < 0.2:
         value = run.rng.choice(run.titles[ticket][:-1])  # people do go back to a title
     else:
@@ -210,17 +224,18 @@ def _edit_fields(run: SeedRun) -> None:
 
 def _set_status(run: SeedRun, actor: Actor) -> None:
     ticket = run.rng.choice(actor.tickets())
-    moves = actor.status_moves(ticket)
+    current = str(actor.fields_of(ticket).get("status"))
+    moves = run.world.pair.moves.get(current, ())
     if not moves:
         return
     status = run.rng.choice(moves)
     resolution = actor.resolution(run.rng) if status == "resolved" else None
-    actor.set_status(ticket, status, resolution)
+    actor.set_status(ticket, status, resolution, run.rng)
 
 
 def _comment(run: SeedRun, actor: Actor) -> None:
     ticket = run.rng.choice(actor.tickets())
-    public = run.rng.random() < 0.6
+    public = run.rng.random() < 0.6 and actor.public_comments
     text = f"{run.token('c')} {'reply' if public else 'note'}"
     comment_id = actor.comment(ticket, text, public=public)
     run.comments.append(HumanComment(actor.connector, ticket, comment_id, public, [text]))

@@ -1,7 +1,8 @@
-"""The L1 agent in ServiceNow: opens incidents, edits them, changes states and comments."""
+"""The agent in ServiceNow: opens incidents (at L1), edits them, changes states and comments."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -9,7 +10,12 @@ from bench._history.actors import Actor, Clock, SeenComment, register
 from tierbridge.emulators.servicenow.agent import ServiceNowAgent
 from tierbridge.emulators.servicenow.emulator import DEFAULT_PASSWORDS, ServiceNowEmulator
 from tierbridge.emulators.servicenow.state import ChangeEvent
-from tierbridge.emulators.servicenow.webhook import DELIVERY_HEADER, notice_body
+from tierbridge.emulators.servicenow.webhook import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    notice_body,
+    sign,
+)
 
 __all__ = ["ServiceNowActor"]
 
@@ -22,6 +28,7 @@ _STATE_CODES = {status: code for code, status in _STATES.items()}
 #: Impact and urgency that give each priority through the base priority lookup rules.
 _IMPACT_URGENCY = {"P1": ("1", "1"), "P2": ("1", "2"), "P3": ("2", "2"), "P4": ("2", "3")}
 _IMPACT_URGENCY["P5"] = ("3", "3")
+_WEBHOOK_SECRET = "history-snow-webhook-key"  # noqa: S105 - a test value
 
 
 def _text(value: str) -> str | None:
@@ -35,7 +42,7 @@ class ServiceNowActor(Actor):
     system: ClassVar[str] = "servicenow"
     secrets: ClassVar[dict[str, str]] = {
         "TIERBRIDGE_SNOW_PASSWORD": DEFAULT_PASSWORDS[_INTEGRATION_USER],
-        "TIERBRIDGE_SNOW_WEBHOOK_SECRET": "history-snow-webhook-key",
+        "TIERBRIDGE_SNOW_WEBHOOK_SECRET": _WEBHOOK_SECRET,
     }
 
     def __init__(self, connector: str, emulator: Any) -> None:
@@ -74,8 +81,15 @@ class ServiceNowActor(Actor):
                 self.connector, record["sys_id"], human=human, correlation=correlation
             )
         sink.journal.observe(self.connector, record["sys_id"], _canonical(record), human=human)
-        delivery = f"{self.connector}:{sink.journal.next_seq()}"
-        sink.deliveries.capture(self.connector, {DELIVERY_HEADER: delivery}, notice_body(event))
+        body = notice_body(event)
+        signature = sign(_WEBHOOK_SECRET, body)
+
+        def build() -> tuple[dict[str, str], bytes]:
+            """Return the business rule's signed notice, with a new delivery id on each call."""
+            delivery = f"{self.connector}:{sink.journal.next_seq()}"
+            return {DELIVERY_HEADER: delivery, SIGNATURE_HEADER: signature}, body
+
+        sink.deliveries.capture(self.connector, build)
 
     # -- a person's changes --------------------------------------------------------------
 
@@ -96,7 +110,9 @@ class ServiceNowActor(Actor):
             native["impact"], native["urgency"] = _IMPACT_URGENCY[values["priority"]]
         self.agent.update_incident(ticket, **native)
 
-    def set_status(self, ticket: str, status: str, resolution: str | None) -> None:
+    def set_status(
+        self, ticket: str, status: str, resolution: str | None, rng: random.Random
+    ) -> None:
         native = {"state": _STATE_CODES[status]}
         if status == "resolved":
             native["close_code"] = resolution or "Duplicate"

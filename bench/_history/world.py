@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._history import jira, servicenow
+from bench._history import dynamics, jira, salesforce, servicenow
 from bench._history.actors import ACTORS, PAIRS, Actor, Pair
 from bench._history.clock import ScenarioClock
 from bench._history.faults import CrashingConnector, Fuse
@@ -21,7 +21,7 @@ from tierbridge.core.store import Store
 __all__ = ["World"]
 
 #: Modules whose import registers their actor in `ACTORS`.
-ACTOR_MODULES = (jira, servicenow)
+ACTOR_MODULES = (dynamics, jira, salesforce, servicenow)
 
 
 def _no_sleep(_seconds: float) -> None:
