@@ -32,12 +32,7 @@ HERE = Path(__file__).parent
 
 #: Contract checks a connector fails today, by (test function, system), with the gap. They run
 #: as strict xfails in every mode, so a fixed connector fails the run until its entry is removed.
-KNOWN_GAPS = {
-    ("test_expired_session_renewed", "dynamics"): (
-        "the Dynamics connector drops the token on a 401 but raises AuthenticationError "
-        "instead of sending the idempotent request again with a new token"
-    ),
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _pairs() -> list[object]:

@@ -116,7 +116,11 @@ class MsalTokenSource:
 
 
 class BearerAuth(AuthBase):
-    """Put `Authorization: Bearer <token>` on each request; a 401 invalidates the token."""
+    """Put `Authorization: Bearer <token>` on each request.
+
+    The client's `replay_on_401` hook invalidates a rejected token and sends an idempotent
+    request again with a new one.
+    """
 
     def __init__(self, tokens: TokenSource, scope: str) -> None:
         self.tokens = tokens
@@ -124,12 +128,4 @@ class BearerAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.tokens.get_token(self._scope)}"
-        request.register_hook("response", self._invalidate_on_401)
         return request
-
-    def _invalidate_on_401(
-        self, response: requests.Response, *_args: Any, **_kwargs: Any
-    ) -> requests.Response:
-        if response.status_code == 401:
-            self.tokens.invalidate()
-        return response

@@ -21,6 +21,7 @@ from tierbridge.connectors.dynamics.settings import DynamicsSettings
 from tierbridge.connectors.dynamics.translate import retry_after_seconds, translate_errors
 from tierbridge.connectors.dynamics.transport import build_session
 from tierbridge.core.errors import NotFoundError, PermanentError, RetryableError, ThrottledError
+from tierbridge.core.retry import replay_on_401
 
 __all__ = ["ANNOTATIONS", "WebApiClient"]
 
@@ -54,7 +55,12 @@ class WebApiClient:
         self.session = build_session(
             connector=connector, timeout=timeout, ca_bundle=ca_bundle, slots=slots
         )
-        self.session.auth = BearerAuth(self.tokens, settings.scope)
+        auth = BearerAuth(self.tokens, settings.scope)
+        self.session.auth = auth
+        # First among the session's hooks, so that an expired token is replaced and an
+        # idempotent request sent again before the status check raises.
+        replay = replay_on_401(auth, lambda _response: self.tokens.invalidate(), connector)
+        self.session.hooks["response"].insert(0, replay)
         self.session.headers.update(_HEADERS)
         self.api_url = f"{settings.url}/api/data/v9.2"
         self._host = urlsplit(settings.url).netloc
