@@ -24,16 +24,7 @@ from tierbridge.testing.rawapi import RawApi
 
 #: Drifts found and not fixed yet, by (system, exchange), with the difference. They run as
 #: strict xfails, so the fixed emulator fails the run until its entry is removed.
-KNOWN_DRIFTS = {
-    ("salesforce", "error_401_session"): (
-        'the emulator adds "fields": [] to error entries that concern no field; the '
-        "documented INVALID_SESSION_ID body has only message and errorCode"
-    ),
-    ("salesforce", "error_403_limit"): (
-        'the emulator adds "fields": [] to error entries that concern no field; the '
-        "documented REQUEST_LIMIT_EXCEEDED body has only message and errorCode"
-    ),
-}
+KNOWN_DRIFTS: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> Iterator[Any]:

@@ -70,7 +70,7 @@ def test_missing_token_is_invalid_session(emulator: SalesforceEmulator) -> None:
 
     assert response.status_code == 401
     assert response.json() == [
-        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": []}
+        {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
     ]
 
 

@@ -18,8 +18,15 @@ NOT_FOUND_MESSAGE = "The requested resource does not exist"
 FieldError = tuple[str, str, Sequence[str]]
 
 
+#: Errors about the session or the org, not a record: their documented bodies carry only
+#: `message` and `errorCode`.
+_NO_FIELDS = frozenset({"INVALID_SESSION_ID", "REQUEST_LIMIT_EXCEEDED"})
+
+
 def error_entry(code: str, message: str, fields: Sequence[str] = ()) -> dict[str, Any]:
     """Build one entry of an error array."""
+    if code in _NO_FIELDS:
+        return {"message": message, "errorCode": code}
     return {"message": message, "errorCode": code, "fields": list(fields)}
 
 
