@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -11,9 +12,10 @@ import requests
 from structlog.testing import capture_logs
 
 from tests.conftest import Stack
+from tests.core.test_server import snow_headers, snow_notice
 from tierbridge.core.connector import NativeRecord
 from tierbridge.core.errors import StoreError
-from tierbridge.core.runner import EmbeddedRunner
+from tierbridge.core.runner import EmbeddedRunner, WakeUps
 from tierbridge.core.store import InboxRow
 
 #: Incidents are stamped long before the runner starts, so its first polls find nothing.
@@ -172,6 +174,161 @@ class TestWaitIdle:
         assert runner.wait_idle(10)
         (event,) = stack.rt.store.list_events()
         assert event.status == "done"
+
+
+class ClaimCounter:
+    """Counts the claims of a runner's workers. `reached(n)` waits for the n-th one."""
+
+    def __init__(self, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        self._condition = threading.Condition()
+        self._claim = stack.rt.store.claim_event
+        monkeypatch.setattr(stack.rt.store, "claim_event", self.claim)
+
+    def claim(self, now: datetime, lease_seconds: float) -> InboxRow | None:
+        event = self._claim(now, lease_seconds)
+        with self._condition:
+            self.count += 1
+            self._condition.notify_all()
+        return event
+
+    def reached(self, count: int, timeout: float = 10) -> bool:
+        with self._condition:
+            return self._condition.wait_for(lambda: self.count >= count, timeout)
+
+
+def idle_runner(runners: list[EmbeddedRunner], stack: Stack, workers: int) -> EmbeddedRunner:
+    """Start a runner whose idle workers claim again only when woken (or after a minute)."""
+    runner = EmbeddedRunner(stack.rt, workers=workers, serve_http=False, idle_wait_seconds=60)
+    runners.append(runner)
+    return runner.start()
+
+
+class TestWakeUps:
+    def test_wake_one_worker(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """One wake-up makes one of four idle workers claim, not all four."""
+        claims = ClaimCounter(stack, monkeypatch)
+        runner = idle_runner(runners, stack, workers=4)
+        assert claims.reached(4)  # each worker's first claim, which found nothing
+
+        runner.wake()
+
+        assert claims.reached(5)
+        assert not claims.reached(6, timeout=0.5)
+
+    def test_wake_per_event(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """wake(2) makes two idle workers claim."""
+        claims = ClaimCounter(stack, monkeypatch)
+        runner = idle_runner(runners, stack, workers=4)
+        assert claims.reached(4)
+
+        runner.wake(2)
+
+        assert claims.reached(6)
+        assert not claims.reached(7, timeout=0.5)
+
+    def test_woken_worker_handles_event(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The woken worker handles the new event, then claims once more and finds nothing."""
+        sys_id = old_incident(stack)
+        claims = ClaimCounter(stack, monkeypatch)
+        runner = idle_runner(runners, stack, workers=4)
+        assert claims.reached(4)
+
+        event_id = stack.queue("snow", sys_id)
+        runner.wake()
+
+        assert runner.wait_idle(10)
+        assert claims.reached(6)
+        assert not claims.reached(7, timeout=0.5)
+        event = stack.rt.store.get_event(event_id)
+        assert event is not None
+        assert event.status == "done"
+
+    def test_idle_timeout_claims_without_wake(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An idle worker claims again after its idle wait, so an event stored without a
+        wake-up (a retry falling due) still runs."""
+        sys_id = old_incident(stack)
+        claims = ClaimCounter(stack, monkeypatch)
+        runner = EmbeddedRunner(stack.rt, serve_http=False, idle_wait_seconds=0.05)
+        runners.append(runner.start())
+        assert claims.reached(1)
+
+        event_id = stack.queue("snow", sys_id)
+
+        assert runner.wait_idle(10)
+        event = stack.rt.store.get_event(event_id)
+        assert event is not None
+        assert event.status == "done"
+
+    def test_stop_wakes_every_worker(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """stop() ends every idle worker at once, not after its idle wait."""
+        claims = ClaimCounter(stack, monkeypatch)
+        runner = idle_runner(runners, stack, workers=4)
+        assert claims.reached(4)
+
+        started = time.monotonic()
+        runner.stop(timeout=5)
+
+        assert time.monotonic() - started < 4
+        assert not [thread.name for thread in runner._threads if thread.is_alive()]
+
+    def test_webhook_wakes_per_stored_event(
+        self, stack: Stack, runners: list[EmbeddedRunner], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A webhook wakes one worker per newly stored event, and a redelivery none."""
+        woken: list[int] = []
+        runner = EmbeddedRunner(stack.rt, workers=0)
+        monkeypatch.setattr(runner, "wake", woken.append)
+        runners.append(runner.start())
+        body = snow_notice()
+        url = f"http://127.0.0.1:{runner.port}/webhooks/snow"
+
+        with requests.Session() as session:
+            session.trust_env = False
+            for _ in range(2):
+                # Connection: close, so that the server holds no connection at the end.
+                headers = {**snow_headers(body), "Connection": "close"}
+                response = session.post(url, data=body, headers=headers, timeout=10)
+                assert response.status_code == 200
+
+        assert woken == [1]
+
+
+class TestWakeUpCounter:
+    def test_release_then_wait(self) -> None:
+        """A wake-up released before anyone waits is kept for the next wait."""
+        wakeups = WakeUps(limit=4)
+
+        wakeups.release()
+
+        assert wakeups.wait(0)
+        assert not wakeups.wait(0)
+
+    def test_kept_wake_ups_capped(self) -> None:
+        """No more wake-ups than `limit` are kept."""
+        wakeups = WakeUps(limit=2)
+
+        wakeups.release(5)
+
+        assert [wakeups.wait(0) for _ in range(3)] == [True, True, False]
+
+    def test_close_ends_every_wait(self) -> None:
+        """After close(), every wait returns True at once, also with no wake-up kept."""
+        wakeups = WakeUps(limit=1)
+
+        wakeups.close()
+
+        assert [wakeups.wait(60) for _ in range(3)] == [True, True, True]
 
 
 class TestWorkerFaults:

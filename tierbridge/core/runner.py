@@ -1,8 +1,9 @@
 """The embedded runner: one process runs the webhook server, the polls and the workers.
 
 APScheduler 3 (memory job store, rebuilt from config at start) fires one poll per connector
-per interval. Worker threads claim inbox events from the store and run `handle_event`. The
-store is the only shared state, so the same units of work can move to another runner.
+per interval. Worker threads claim inbox events from the store and run `handle_event`. Each
+new event wakes one idle worker. The store is the only shared state, so the same units of
+work can move to another runner.
 
 With tenants (`tierbridge.core.tenants`), the runner serves the webhooks and the timers,
 and one runner per tenant, without a server, runs that tenant's workers and polls: its
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from tierbridge.core.runtime import Runtime
     from tierbridge.core.store import InboxRow
 
-__all__ = ["EmbeddedRunner"]
+__all__ = ["EmbeddedRunner", "WakeUps"]
 
 _log = structlog.get_logger(__name__)
 
@@ -41,7 +42,56 @@ _log = structlog.get_logger(__name__)
 #: the queue. `tierbridge run` promises to exit within 10 s of SIGTERM, and the rest of the
 #: shutdown took over 2 s on a heavily loaded 2-core VM.
 DRAIN_SECONDS = 7.0
-_IDLE_WAIT_SECONDS = 0.5
+
+#: How long an idle worker waits for a wake-up before it claims again anyway. Events stored
+#: without a wake-up only become claimable this way: retries falling due (the first waits
+#: a random time up to `queue.backoff_base_seconds`, 5 s by default), expired leases, and
+#: events that another process sharing the store added or requeued.
+IDLE_WAIT_SECONDS = 2.0
+
+#: How long a worker waits after a failed claim or event before it tries again.
+_ERROR_WAIT_SECONDS = 0.5
+
+#: How often a scheduler thread that waits for a poll checks whether the runner stops.
+_STOP_CHECK_SECONDS = 0.5
+
+
+class WakeUps:
+    """Counts wake-ups for idle workers, so that one new event wakes one worker.
+
+    A wake-up that comes while no worker waits is kept for the next worker that does, so
+    none is lost between a worker's empty claim and its wait. At most `limit` are kept,
+    since every busy worker claims again anyway when it finishes its event.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._count = 0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    def release(self, count: int = 1) -> None:
+        """Wake up to `count` waiting workers, or keep the wake-ups for the next ones."""
+        with self._condition:
+            self._count = min(self._limit, self._count + count)
+            self._condition.notify(count)
+
+    def close(self) -> None:
+        """Wake every waiting worker, and make every later wait return at once."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a wake-up and take it.
+
+        Returns False if the time ran out first. After `close()`, returns True at once.
+        """
+        with self._condition:
+            woken = self._condition.wait_for(lambda: self._count > 0 or self._closed, timeout)
+            if woken and not self._closed:
+                self._count -= 1
+            return woken
 
 
 class EmbeddedRunner:
@@ -55,6 +105,7 @@ class EmbeddedRunner:
         serve_http: bool = True,
         tenant: str | None = None,
         metrics: Metrics | None = None,
+        idle_wait_seconds: float = IDLE_WAIT_SECONDS,
     ) -> None:
         self.rt = rt
         self.metrics = metrics or Metrics()
@@ -63,8 +114,9 @@ class EmbeddedRunner:
         self._claim_only = tuple(rt.connectors) if tenant is not None else None
         self._workers = workers
         self._serve_http = serve_http
+        self._idle_wait_seconds = idle_wait_seconds
         self._stopping = threading.Event()
-        self._wakeup = threading.Event()
+        self._wakeups = WakeUps(limit=workers)
         self._threads: list[threading.Thread] = []
         self._in_flight: dict[int, int] = {}
         self._polls_running = 0
@@ -87,6 +139,7 @@ class EmbeddedRunner:
                 serve_http=False,
                 tenant=name,
                 metrics=self.metrics,
+                idle_wait_seconds=self._idle_wait_seconds,
             )
             for name in self.rt.config.tenant_configs()
         ]
@@ -120,7 +173,7 @@ class EmbeddedRunner:
     def stop(self, timeout: float = DRAIN_SECONDS) -> None:
         """Stop taking work, let in-flight events finish within `timeout`, return the rest."""
         self._stopping.set()
-        self._wakeup.set()
+        self._wakeups.close()
         self.timers.stop()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
@@ -154,11 +207,15 @@ class EmbeddedRunner:
         done.wait()
         self.stop()
 
-    def wake(self) -> None:
-        """Tell idle workers that new events are waiting."""
-        self._wakeup.set()
+    def wake(self, events: int = 1) -> None:
+        """Wake one idle worker per new event, and as many in each tenant's runner.
+
+        The events' tenant is not known here, so the workers woken in the other tenants'
+        runners claim nothing and wait again.
+        """
+        self._wakeups.release(events)
         for runner in self._tenant_runners:
-            runner.wake()
+            runner.wake(events)
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until no event is pending or in flight; return False on timeout."""
@@ -190,7 +247,9 @@ class EmbeddedRunner:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((settings.host, settings.port))
         self.port = sock.getsockname()[1]
-        app = create_app(self.rt, metrics=self.metrics, on_event=self.wake)
+        app = create_app(
+            self.rt, metrics=self.metrics, on_stored=lambda stored: self.wake(len(stored))
+        )
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self._server = uvicorn.Server(config)
         server = self._server
@@ -226,7 +285,7 @@ class EmbeddedRunner:
         thread = threading.Thread(target=self._poll, args=[name], name=f"poll-{name}", daemon=True)
         thread.start()
         while thread.is_alive() and not self._stopping.is_set():
-            thread.join(_IDLE_WAIT_SECONDS)
+            thread.join(_STOP_CHECK_SECONDS)
 
     def _wait_for_polls(self, deadline: float) -> None:
         """Wait until no poll runs, since the caller closes the store and connectors next."""
@@ -259,7 +318,7 @@ class EmbeddedRunner:
             return
         self.metrics.polls.labels(connector=name, result="ok").inc()
         if result.queued:
-            self.wake()
+            self.wake(result.queued)
 
     def _bind_tenant(self) -> None:
         """Add the tenant to every log line of the calling thread."""
@@ -273,7 +332,7 @@ class EmbeddedRunner:
                 self._work_once()
             except Exception as exc:  # a store outage must not end the worker thread
                 _log.exception("worker_error", error=str(exc))
-                self._wakeup.wait(_IDLE_WAIT_SECONDS)
+                self._stopping.wait(_ERROR_WAIT_SECONDS)
 
     def _claim(self) -> InboxRow | None:
         now, lease = self.rt.clock(), self.rt.config.queue.lease_seconds
@@ -282,11 +341,10 @@ class EmbeddedRunner:
         return self.rt.store.claim_event(now, lease, connectors=self._claim_only)
 
     def _work_once(self) -> None:
-        """Claim and handle one event, or wait a while for one to arrive."""
+        """Claim and handle one event, or wait for a wake-up or the idle timeout."""
         event = self._claim()
         if event is None:
-            self._wakeup.wait(_IDLE_WAIT_SECONDS)
-            self._wakeup.clear()
+            self._wakeups.wait(self._idle_wait_seconds)
             return
         ident = threading.get_ident()
         with self._lock:

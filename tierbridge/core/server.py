@@ -48,7 +48,8 @@ def create_app(
     on_stored: Callable[[list[StoredEvent]], None] | None = None,
 ) -> FastAPI:
     """Build the ASGI app. After new events are committed, `on_event` is called, and then
-    `on_stored` with those events (the procrastinate runner defers their jobs)."""
+    `on_stored` with those events (the embedded runner wakes one worker per event, and the
+    procrastinate runner defers their jobs)."""
     app = FastAPI(title="tierbridge", docs_url=None, redoc_url=None, openapi_url=None)
     metrics = metrics or Metrics()
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy
+from sqlalchemy import update
 
 from tierbridge.core.errors import StoreError
 from tierbridge.core.store import InboxRow, Store
+from tierbridge.core.store.tables import InboxEvent
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = 60.0
@@ -180,6 +186,117 @@ class TestClaim:
         assert len(ids) == len(set(ids))
         assert sorted(ids) == firsts
 
+    def test_expired_lease_before_next_event(self, store: Store) -> None:
+        """An expired lease is claimed again before the next event of its ticket."""
+        first = add(store, "d-1")
+        add(store, "d-2")
+        claim(store)
+
+        again = claim(store, NOW + timedelta(seconds=LEASE))
+
+        assert again.id == first
+        assert again.attempts == 2
+
+    def test_live_lease_of_newer_event_blocks(self, store: Store) -> None:
+        """An older event waits while a newer event of its ticket holds a live lease.
+
+        PostgreSQL can commit ids out of order, so a newer event may be claimed first.
+        """
+        older = add(store, "d-1")
+        newer = add(store, "d-2")
+        _set_status(store, newer, "processing", lease_until=NOW + timedelta(seconds=LEASE))
+
+        assert store.claim_event(NOW, LEASE) is None
+        assert claim(store, NOW + timedelta(seconds=LEASE)).id == older
+
+    def test_claim_one_ticket(self, store: Store) -> None:
+        """With connector and ticket_id, a claim takes only that ticket's oldest event."""
+        add(store, "d-1", ticket="1")
+        second = add(store, "d-2", ticket="2")
+        add(store, "d-3", ticket="2")
+
+        event = store.claim_event(NOW, LEASE, connector="jira", ticket_id="2")
+
+        assert event is not None
+        assert event.id == second
+        assert store.claim_event(NOW, LEASE, connector="jira", ticket_id="2") is None
+        assert store.claim_event(NOW, LEASE, connector="servicenow", ticket_id="1") is None
+
+    def test_claim_some_connectors(self, store: Store) -> None:
+        """With connectors, a claim takes only those connectors' events."""
+        add(store, "d-1", ticket="1")
+        other = store.add_event("servicenow", "s-1", "abc", "updated", None, {}, NOW)
+
+        event = store.claim_event(NOW, LEASE, connectors=["servicenow"])
+
+        assert event is not None
+        assert event.id == other
+        assert store.claim_event(NOW, LEASE, connectors=["servicenow"]) is None
+        assert store.claim_event(NOW, LEASE, connectors=[]) is None
+
+    def test_claim_is_one_statement(self, store: Store) -> None:
+        """A claim sends one UPDATE … RETURNING and no separate SELECT."""
+        add(store, "d-1")
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(args[2])
+
+        sqlalchemy.event.listen(store._engine, "before_cursor_execute", record)
+        try:
+            claim(store)
+        finally:
+            sqlalchemy.event.remove(store._engine, "before_cursor_execute", record)
+
+        sent = [text for text in statements if not text.startswith(("BEGIN", "COMMIT"))]
+        assert len(sent) == 1
+        assert sent[0].startswith("UPDATE inbox")
+        assert "RETURNING" in sent[0]
+
+    def test_claim_without_returning(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A SQLite without RETURNING (before 3.35) raises StoreError naming the version."""
+        store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+        try:
+            add(store, "d-1")
+            monkeypatch.setattr(store._engine.dialect, "update_returning", False)
+
+            with pytest.raises(StoreError, match=r"SQLite [\d.]+ has no RETURNING"):
+                store.claim_event(NOW, LEASE)
+        finally:
+            store.close()
+
+    def test_concurrent_claim_and_complete(self, store: Store) -> None:
+        """Four workers claiming and completing at once run each event once, in ticket order."""
+        expected: dict[str, list[int]] = {str(ticket): [] for ticket in range(6)}
+        for index in range(30):
+            ticket = str(index % 6)
+            expected[ticket].append(add(store, f"d-{index}", ticket=ticket))
+        order: dict[str, list[int]] = {ticket: [] for ticket in expected}
+        running: set[str] = set()
+        overlaps: list[str] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            deadline = time.monotonic() + 30
+            while store.pending_count() and time.monotonic() < deadline:
+                event = store.claim_event(NOW, LEASE)
+                if event is None:
+                    continue
+                with lock:
+                    if event.ticket_id in running:
+                        overlaps.append(event.ticket_id)
+                    running.add(event.ticket_id)
+                    order[event.ticket_id].append(event.id)
+                time.sleep(0.002)  # hold the event, so another claim of its ticket would overlap
+                with lock:
+                    running.discard(event.ticket_id)
+                store.complete_event(event.id)
+
+        _run_together([worker] * 4)
+
+        assert overlaps == []
+        assert order == expected
+
 
 class TestTransitions:
     def test_complete(self, store: Store) -> None:
@@ -309,6 +426,13 @@ class TestQueries:
     def test_get_missing_event(self, store: Store) -> None:
         """get_event returns None for an unknown id."""
         assert store.get_event(404) is None
+
+
+def _set_status(store: Store, event_id: int, status: str, **values: Any) -> None:
+    """Set an event's status and other columns directly, as no store method would."""
+    statement = update(InboxEvent).where(InboxEvent.id == event_id)
+    with store._engine.begin() as connection:
+        connection.execute(statement.values(status=status, **values))
 
 
 def _run_together(targets: list[Callable[[], None]]) -> None:

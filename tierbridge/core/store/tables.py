@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -186,6 +187,23 @@ class InboxEvent(Base):
         UniqueConstraint("connector", "delivery_id"),
         Index("ix_inbox_status_available_at", "status", "available_at"),
         Index("ix_inbox_ticket", "connector", "ticket_id", "id"),
+        # The claim (`InboxStore.claim_event`) walks unfinished events in id order and looks
+        # up each one's ticket, so these partial indexes keep it independent of the history
+        # of finished events. The claim repeats the condition, which the planner must match.
+        Index(
+            "ix_inbox_unfinished",
+            "id",
+            sqlite_where=text("status IN ('pending', 'processing', 'failed')"),
+            postgresql_where=text("status IN ('pending', 'processing', 'failed')"),
+        ),
+        Index(
+            "ix_inbox_unfinished_ticket",
+            "connector",
+            "ticket_id",
+            "id",
+            sqlite_where=text("status IN ('pending', 'processing', 'failed')"),
+            postgresql_where=text("status IN ('pending', 'processing', 'failed')"),
+        ),
         CheckConstraint(_one_of("status", INBOX_STATUSES), name="status"),
     )
 
