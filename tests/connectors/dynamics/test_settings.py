@@ -39,6 +39,13 @@ def test_attachment_limit_override(make_settings: MakeSettings) -> None:
     assert settings.attachments.max_size_mb == 96
 
 
+def test_partial_block_keeps_default(make_settings: MakeSettings) -> None:
+    """An `attachments:` block without max_size_mb keeps the Dynamics default, not 10 MB."""
+    settings = make_settings(attachments={"enabled": True})
+
+    assert settings.attachments.max_size_mb == 3.75
+
+
 def test_default_authority_host(make_settings: MakeSettings) -> None:
     """Without authority_host tokens come from login.microsoftonline.com."""
     values: dict[str, Any] = {}

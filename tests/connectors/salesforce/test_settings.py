@@ -46,3 +46,9 @@ def test_invalid_settings(make_settings: MakeSettings, overrides: dict[str, Any]
     """Another object's id, bad versions, standard fields, basic auth and http are refused."""
     with pytest.raises(ValidationError):
         make_settings(**overrides)
+
+
+def test_file_limit_over_json_upload(make_settings: MakeSettings) -> None:
+    """A file limit the JSON upload cannot carry is a config error naming the largest."""
+    with pytest.raises(ValidationError, match=r"max_size_mb 100 is over 37.5"):
+        make_settings(attachments={"max_size_mb": 100})

@@ -77,6 +77,14 @@ class DynamicsSettings(ConnectorSettings):
         default_factory=lambda: AttachmentSettings(max_size_mb=DEFAULT_ATTACHMENT_MAX_MB)
     )
 
+    @field_validator("attachments", mode="before")
+    @classmethod
+    def _dynamics_file_limit(cls, value: object) -> object:
+        """Keep this system's default limit when a partial `attachments:` block omits it."""
+        if isinstance(value, dict) and "max_size_mb" not in value:
+            return {**value, "max_size_mb": DEFAULT_ATTACHMENT_MAX_MB}
+        return value
+
     @field_validator("auth")
     @classmethod
     def _no_token_url(cls, value: OAuthClientCredentials) -> OAuthClientCredentials:

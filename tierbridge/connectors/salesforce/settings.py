@@ -7,11 +7,17 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from tierbridge.connectors.salesforce.ids import normalize_id
-from tierbridge.core.connector_settings import ConnectorSettings, OAuthClientCredentials
+from tierbridge.core.connector_settings import (
+    AttachmentSettings,
+    ConnectorSettings,
+    OAuthClientCredentials,
+)
 
 __all__ = ["DEFAULT_API_VERSION", "SalesforceSettings"]
 
 DEFAULT_API_VERSION = "62.0"
+#: Largest file, in MB, whose Base64 form fits the 50 MB JSON body an org accepts.
+MAX_JSON_UPLOAD_MB = 37.5
 
 
 class SalesforceSettings(ConnectorSettings):
@@ -34,6 +40,17 @@ class SalesforceSettings(ConnectorSettings):
     correlation_field: str = Field(default="External_Ref__c", pattern=r"^[A-Za-z][A-Za-z0-9_]*__c$")
     #: Rows one SOQL query reads before the next query resumes after the last row read.
     query_limit: int = Field(default=2000, ge=1, le=50000)
+
+    @field_validator("attachments")
+    @classmethod
+    def _json_upload_limit(cls, value: AttachmentSettings) -> AttachmentSettings:
+        if value.max_size_mb > MAX_JSON_UPLOAD_MB:
+            msg = (
+                f"max_size_mb {value.max_size_mb:g} is over {MAX_JSON_UPLOAD_MB:g}, the largest "
+                "file the connector can upload as JSON; set it to that or lower"
+            )
+            raise ValueError(msg)
+        return value
 
     @field_validator("organization_id")
     @classmethod

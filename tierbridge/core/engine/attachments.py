@@ -93,7 +93,7 @@ def format_size(size: int) -> str:
         return f"{size} bytes"
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size / (1024 * 1024):.2f} MB"
 
 
 class _FileCopy:
