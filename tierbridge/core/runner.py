@@ -48,6 +48,8 @@ DRAIN_SECONDS = 7.0
 #: a random time up to `queue.backoff_base_seconds`, 5 s by default), expired leases, and
 #: events that another process sharing the store added or requeued.
 IDLE_WAIT_SECONDS = 2.0
+#: Longest wait, in seconds, for the HTTP server to finish its shutdown on stop.
+_HTTP_STOP_SECONDS = 5.0
 
 #: How long a worker waits after a failed claim or event before it tries again.
 _ERROR_WAIT_SECONDS = 0.5
@@ -125,6 +127,7 @@ class EmbeddedRunner:
         #: One date job per pending SLA or age timer, re-armed from the store at start.
         self.timers = TimerScheduler(rt, self._scheduler, on_fired=self.wake)
         self._server: uvicorn.Server | None = None
+        self._http: tuple[threading.Thread, socket.socket] | None = None
         self.port: int | None = None
         self._tenant_runners = self._runners_per_tenant() if tenant is None else []
 
@@ -191,6 +194,13 @@ class EmbeddedRunner:
             self.rt.store.release_event(event_id)
         if self._server is not None:
             self._server.should_exit = True
+        if self._http is not None:
+            # Closed here too, since a server still shutting down when the process goes on
+            # would leave its listening socket to the garbage collector.
+            thread, sock = self._http
+            thread.join(_HTTP_STOP_SECONDS)
+            sock.close()
+            self._http = None
         _log.info("daemon_stopped", returned_to_queue=len(unfinished))
 
     def run_forever(self) -> None:
@@ -257,6 +267,7 @@ class EmbeddedRunner:
             target=lambda: server.run(sockets=[sock]), name="http", daemon=True
         )
         thread.start()
+        self._http = (thread, sock)
         deadline = time.monotonic() + 10
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.01)
