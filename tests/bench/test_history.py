@@ -365,3 +365,17 @@ def test_history_200_seeds() -> None:
     assert found.group(1) == str(200 * len(PAIRS))
     assert found.groups()[1:] == ("0", "0", "0"), completed.stderr[-3000:]
     assert completed.returncode == 0
+
+
+def test_crash_before_source_snapshot_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    """A value set back on the source after a write whose pass crashed still reaches the target.
+
+    This seed writes P4 to JSM, crashes before the incident's snapshot is saved, and then
+    sets the incident back to P2, the value the stale snapshot still holds.
+    """
+    status = main(["--seeds", "1", "--start", "8893"])
+
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "seeds=1 lost=0 regressions=0 duplicates=0"
+    )
+    assert status == 0

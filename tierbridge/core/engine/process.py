@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -123,7 +123,10 @@ def _process(rt: Runtime, run: _Pass) -> None:
         copied = _sync_comments(rt, run, ticket, source, targets)
     if touched is None or "attachments" in touched:
         copied |= _sync_attachments(rt, run, ticket, source, targets)
-    wrote = _push_changes(rt, run, ticket, source, targets, changed)
+    synced = snapshot.data if snapshot is not None else None
+    wrote = _push_changes(
+        rt, run, ticket, source, targets, changed | _unfinished(rt, synced, targets)
+    )
     rt.store.save_snapshot(event.connector, record.id, record.version, ticket.snapshot())
 
     if not wrote and not copied and not run.actions:
@@ -236,6 +239,31 @@ def _cross_reference(
         return
     ticket.correlation_id = upper[0].ticket_key
     _note(run, "cross_referenced", "ok", target=upper[0], fields=["correlation_id"])
+
+
+def _unfinished(rt: Runtime, synced: dict[str, Any] | None, targets: list[RefRow]) -> set[str]:
+    """Return the fields whose value on a target's snapshot differs from the source's.
+
+    A pass that wrote a field and crashed before it saved the source's snapshot leaves the
+    source's old value there. Were a person to set the field back to that value, the diff
+    would show no change, and the target would keep the value written. `push_fields` writes
+    only the fields whose target value really differs, so listing more costs no write.
+    """
+    if synced is None:
+        return set()
+    ownership = rt.config.sync.ownership
+    owned = {name for name, policy in ownership.items() if policy in ("lower_tier", "higher_tier")}
+    names: set[str] = set()
+    for target in targets:
+        snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
+        if snapshot is None:
+            continue
+        names |= {
+            name
+            for name in owned
+            if name in synced and name in snapshot.data and synced[name] != snapshot.data[name]
+        }
+    return names
 
 
 def _push_changes(
