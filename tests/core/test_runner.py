@@ -296,7 +296,7 @@ class TestWakeUps:
         with requests.Session() as session:
             session.trust_env = False
             for _ in range(2):
-                # Connection: close, so that the server holds no connection at the end.
+                # Connection: close, so that the server keeps no connection open at the end.
                 headers = {**snow_headers(body), "Connection": "close"}
                 response = session.post(url, data=body, headers=headers, timeout=10)
                 assert response.status_code == 200

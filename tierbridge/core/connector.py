@@ -182,7 +182,7 @@ class Connector(ABC):
     ) -> AttachmentMeta:
         """Attach a file to a record and return its metadata as the system recorded it.
 
-        Raise RejectedError when the answer does not confirm the file: no id, or a size that
+        Raise RejectedError when the response does not confirm the file: no id, or a size that
         differs from `len(content)`.
         """
         raise self._no_attachments(ticket_id, "upload attachment")

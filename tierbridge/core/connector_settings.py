@@ -83,7 +83,7 @@ class RateLimitSettings(_Settings):
 
 
 class AttachmentSettings(_Settings):
-    """Which files this connector sends and takes."""
+    """File copying to and from this connector: whether it is on, and the size limit."""
 
     #: False: files are neither copied from this connector's tickets nor to them.
     enabled: bool = True

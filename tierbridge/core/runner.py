@@ -48,7 +48,7 @@ DRAIN_SECONDS = 7.0
 #: a random time up to `queue.backoff_base_seconds`, 5 s by default), expired leases, and
 #: events that another process sharing the store added or requeued.
 IDLE_WAIT_SECONDS = 2.0
-#: Longest wait, in seconds, for the HTTP server to finish its shutdown on stop.
+#: Maximum wait, in seconds, for the HTTP server to finish its shutdown on stop.
 _HTTP_STOP_SECONDS = 5.0
 
 #: How long a worker waits after a failed claim or event before it tries again.

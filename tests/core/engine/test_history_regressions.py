@@ -192,12 +192,12 @@ def test_refused_cross_reference_skipped(stack: Stack, monkeypatch: pytest.Monke
     connector = stack.rt.connectors["snow"]
     update = connector.update_record
 
-    def refuse_key(ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
+    def reject_key(ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
         if "correlation_id" in fields:
             raise RejectedError("record is read-only", connector="snow", operation="update")
         return update(ticket_id, fields)
 
-    monkeypatch.setattr(connector, "update_record", refuse_key)
+    monkeypatch.setattr(connector, "update_record", reject_key)
     incident = stack.open_incident(impact="1", urgency="1")
     stack.l1.add_comment(incident["sys_id"], "Still down.", internal=False)
 

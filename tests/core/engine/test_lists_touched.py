@@ -1,4 +1,4 @@
-"""The engine reads a ticket's comments and files only when its webhook says they may have changed."""
+"""The engine reads a ticket's comments and files only when its webhook shows they may have changed."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def lists_touched(payload: Mapping[str, Any]) -> frozenset[str] | None:
     """Say which lists a stored notice shows changed, or None when it cannot tell.
 
     The business rule lists changed journal fields in `changed`, and the attachment rule sends
-    its own event. A notice of a new record, or one without `changed`, tells nothing.
+    its own event. A notice of a new record, or one without `changed`, gives no such information.
     """
     event = str(payload.get("event", ""))
     if event.endswith(".attachment_added"):

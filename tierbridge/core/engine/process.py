@@ -112,8 +112,8 @@ def _process(rt: Runtime, run: _Pass) -> None:
         _note(run, "adopted", "ok", target=adopted, detail="counterpart of an unconfirmed create")
     changed = changed_fields(ticket, snapshot.data if snapshot else None)
     _escalate_if_due(rt, run, ticket, source)
-    # A pass that created, adopted or fired nothing so far may trust the webhook's account of
-    # which lists changed; one that linked a new ticket reads them all to copy what exists.
+    # A pass that created, adopted or fired nothing so far trusts the webhook's list of what
+    # changed. A pass that linked a new ticket reads every list, to copy what already exists.
     touched = _lists_touched(rt, event, connector) if not run.actions else None
     targets = [ref for ref in rt.store.refs_of_link(source.link_id) if ref.id != source.id]
     _cross_reference(rt, run, ticket, source, targets)

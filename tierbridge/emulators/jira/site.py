@@ -18,7 +18,7 @@ from tierbridge.emulators.jira.wire import verify_basic_auth
 
 __all__ = ["DEFAULT_ATTACHMENT_MAX_BYTES", "Fault", "Faults", "Site", "current_user", "site_of"]
 
-#: Default maximum size of one uploaded file: 10 MB (10485760 bytes). The emulator holds files
+#: Default maximum size of one uploaded file: 10 MB (10485760 bytes). The emulator keeps files
 #: in memory, and tests set a lower limit through `JiraEmulator.attachment_max_bytes`.
 DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
