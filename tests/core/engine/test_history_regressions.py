@@ -208,3 +208,41 @@ def test_refused_cross_reference_skipped(stack: Stack, monkeypatch: pytest.Monke
     assert "cross_reference_refused" in actions(stack.rt)
     comments = stack.l2.get_issue(issue["key"])["fields"]["comment"]["comments"]
     assert any("Still down." in str(comment["body"]) for comment in comments)
+
+
+def resolved_in_jsm(stack: Stack, resolution: str) -> tuple[str, dict[str, Any]]:
+    """Escalate an incident, resolve its JSM issue with `resolution`, and sync that back."""
+    sys_id, issue = escalated(stack)
+    stack.l2.transition_to(issue["key"], "Resolved", resolution=resolution)
+    stack.process("jsm", issue["id"])
+    assert stack.l1.get_incident(sys_id)["close_code"] == resolution
+    return sys_id, issue
+
+
+def test_new_resolution_reaches_resolved_incident(stack: Stack) -> None:
+    """A JSM issue reopened and resolved again with another resolution, seen only after both
+    moves, changes the close code of the incident that stayed resolved."""
+    sys_id, issue = resolved_in_jsm(stack, "Duplicate")
+    stack.l2.transition_to(issue["key"], "In Progress")
+    stack.l2.transition_to(issue["key"], "Resolved", resolution="Done")
+
+    row = stack.process("jsm", issue["id"])
+
+    assert row.status == "done"
+    incident = stack.l1.get_incident(sys_id)
+    assert (incident["state"], incident["close_code"]) == ("6", "Done")
+
+
+def test_rejected_lone_resolution_logged(stack: Stack) -> None:
+    """A close code changed on a resolved incident, which JSM cannot take without a
+    transition, is logged as skipped, and the pass still ends done."""
+    sys_id, issue = resolved_in_jsm(stack, "Done")
+    stack.l1.update_incident(sys_id, close_code="Duplicate")
+
+    row = stack.process("snow", sys_id)
+
+    assert row.status == "done"
+    assert "resolution_skipped" in actions(stack.rt, row.id)
+    fields = stack.l2.get_issue(issue["key"])["fields"]
+    assert fields["resolution"]["name"] == "Done"
+    assert stack.process("snow", sys_id).status == "done"

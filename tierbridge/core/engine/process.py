@@ -23,7 +23,7 @@ from tierbridge.core.engine.merge import (
     settle_conflicts,
     write_back_kept,
 )
-from tierbridge.core.engine.writes import adopt_unconfirmed_create, push_fields
+from tierbridge.core.engine.writes import OnRejected, adopt_unconfirmed_create, push_fields
 from tierbridge.core.errors import (
     ConfigError,
     NotFoundError,
@@ -298,11 +298,24 @@ def _push_changes(
                 _note(run, "updated", "ok", target=source, fields=sorted(kept), detail=detail)
         if not allowed:
             continue
-        written, _record = push_fields(rt, ticket, target, allowed)
+        written, _record = push_fields(
+            rt, ticket, target, allowed, on_rejected=_rejection_logger(run, target)
+        )
         if written:
             wrote = True
             _note(run, "updated", "ok", target=target, fields=sorted(written))
     return wrote
+
+
+def _rejection_logger(run: _Pass, target: RefRow) -> OnRejected:
+    """Return a callback that logs a lone resolution the target rejected, so the pass goes on."""
+
+    def note(fields: set[str], reason: str) -> None:
+        _note(
+            run, "resolution_skipped", "skipped", target=target, fields=sorted(fields), error=reason
+        )
+
+    return note
 
 
 def _sync_comments(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tierbridge.core.engine.fields import copyable_fields
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from tierbridge.core.store import RefRow, SnapshotRow
 
 __all__ = [
+    "OnRejected",
     "adopt_unconfirmed_create",
     "create_counterpart",
     "create_fields",
@@ -23,6 +25,10 @@ __all__ = [
 ]
 
 _FINAL_STATUSES = {Status.RESOLVED.value, Status.CLOSED.value, Status.CANCELED.value}
+_RESOLUTION_FIELDS = frozenset({"resolution_code", "resolution_notes"})
+
+#: Callback that receives the fields a target rejected and the reason, in place of an error.
+OnRejected = Callable[[set[str], str], None]
 
 
 #: A counterpart starts in its own system's initial state, unresolved.
@@ -124,21 +130,48 @@ def _adopt_earlier_create(rt: Runtime, target_name: str, correlation: str) -> Na
 
 
 def push_fields(
-    rt: Runtime, ticket: Ticket, target: RefRow, names: set[str]
+    rt: Runtime,
+    ticket: Ticket,
+    target: RefRow,
+    names: set[str],
+    on_rejected: OnRejected | None = None,
 ) -> tuple[set[str], NativeRecord | None]:
     """Write `names` from `ticket` to `target`, confirm them by reading back, return what was written.
 
     Fields whose value the target already holds (per its snapshot) are skipped, so an echo
-    or a repeated event writes nothing.
+    or a repeated event writes nothing. A resolution changed on a ticket that stays in the
+    same final status on both sides is written on its own, after the other fields. Given
+    `on_rejected`, a target that rejects that write (Jira without the field on its edit
+    screen) is reported there instead of failing the pass.
     """
     mapper = rt.mappers[target.connector]
-    names = _without_lone_resolution(ticket, names)
     names = {name for name in names if mapper.to_native(ticket, {name})}
     snapshot = rt.store.get_snapshot(target.connector, target.ticket_id)
     names = _native_differences(mapper, mapper.as_written(ticket, names), snapshot, names)
+    lone = _lone_resolution(ticket, names, snapshot)
+    names = _without_lone_resolution(ticket, names) | lone
+    written, record = _write(rt, ticket, target, names - lone, snapshot)
+    if not lone:
+        return written, record
+
+    try:
+        after = rt.store.get_snapshot(target.connector, target.ticket_id) if written else snapshot
+        alone, record = _write(rt, ticket, target, lone, after)
+    except RejectedError as exc:
+        if on_rejected is None:
+            raise
+        on_rejected(lone, str(exc))
+        return written, record
+    return written | alone, record
+
+
+def _write(
+    rt: Runtime, ticket: Ticket, target: RefRow, names: set[str], snapshot: SnapshotRow | None
+) -> tuple[set[str], NativeRecord | None]:
     if not names:
         return set(), None
 
+    mapper = rt.mappers[target.connector]
     outgoing = _with_resolution(ticket, names, target)
     native = mapper.to_native(outgoing, names | _resolution_names(outgoing, names))
     native = _resolution_defaults(mapper, outgoing, names, native)
@@ -209,12 +242,26 @@ def _without_lone_resolution(ticket: Ticket, names: set[str]) -> set[str]:
 
     A resolution only means something on a final status: ServiceNow keeps the close code of
     a reopened incident, and Jira takes a resolution only with a transition. So it travels
-    with the status that needs it (`_resolution_names`) and never alone.
+    with the status that needs it (`_resolution_names`), or alone by `_lone_resolution`.
     """
-    # NOTE: a resolution changed on a ticket that stays resolved is therefore not copied.
     if "status" in names and ticket.status is not None and ticket.status.is_final:
         return names
-    return names - {"resolution_code", "resolution_notes"}
+    return names - _RESOLUTION_FIELDS
+
+
+def _lone_resolution(ticket: Ticket, names: set[str], snapshot: SnapshotRow | None) -> set[str]:
+    """Return the resolution fields to write without a status: the target already shows
+    the ticket's final status, and only the resolution changed.
+
+    A person who reopens a resolved ticket and resolves it again with another resolution
+    leaves the status unchanged in a read made after both moves.
+    """
+    lone = names & _RESOLUTION_FIELDS
+    if not lone or "status" in names or ticket.status is None or not ticket.status.is_final:
+        return set()
+    if snapshot is None or snapshot.data.get("status") != ticket.status.value:
+        return set()
+    return lone
 
 
 def _resolution_names(ticket: Ticket, names: set[str]) -> set[str]:
