@@ -6,7 +6,12 @@ from typing import Any
 import pytest
 
 from tierbridge.connectors.jira.settings import JiraSettings
-from tierbridge.connectors.jira.writes import edit_payload, pick_transition, transition_fields
+from tierbridge.connectors.jira.writes import (
+    edit_payload,
+    lone_resolution,
+    pick_transition,
+    transition_fields,
+)
 from tierbridge.core.connector_settings import BasicAuth
 from tierbridge.core.errors import RejectedError
 from tierbridge.core.secrets import SecretRef
@@ -128,3 +133,22 @@ def test_unfillable_required_field() -> None:
 
     with pytest.raises(RejectedError, match="customfield_1"):
         transition_fields(transition, None, "Done", WHERE)
+
+
+def test_lone_resolution_on_screen() -> None:
+    """With Resolution on the edit screen, a name is sent by name and None clears it."""
+    screen = {"resolution": {"required": False, "operations": ["set"]}}
+
+    assert lone_resolution("Done", screen, SETTINGS, WHERE) == {"name": "Done"}
+    assert lone_resolution(None, screen, SETTINGS, WHERE) is None
+
+
+def test_lone_resolution_off_screen() -> None:
+    """Without Resolution on the edit screen, RejectedError names the value and the fix."""
+    screen = {"summary": {"required": True, "operations": ["set"]}}
+
+    with pytest.raises(RejectedError) as caught:
+        lone_resolution(None, screen, SETTINGS, WHERE)
+
+    assert "resolution to none" in str(caught.value)
+    assert "edit screen of project L2" in str(caught.value)

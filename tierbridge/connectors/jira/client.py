@@ -207,6 +207,13 @@ class JiraClient:
         with self._translate("edit issue", issue_id):
             self._send("PUT", f"/rest/api/3/issue/{issue_id}", json={"fields": fields})
 
+    def edit_screen(self, issue_id: str) -> dict[str, Any]:
+        """Return the fields of the issue's edit screen by field id, from `GET .../editmeta`."""
+        with self._translate("read edit screen", issue_id):
+            body: dict[str, Any] = self._jira.editmeta(issue_id)
+        fields = body.get("fields")
+        return fields if isinstance(fields, dict) else {}
+
     def transitions(self, issue_id: str) -> list[dict[str, Any]]:
         with self._translate("list transitions", issue_id):
             listed: list[dict[str, Any]] = self._jira.transitions(

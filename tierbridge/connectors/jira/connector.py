@@ -19,7 +19,12 @@ from tierbridge.connectors.jira.webhooks import (
     parse_events,
     verify_signature,
 )
-from tierbridge.connectors.jira.writes import edit_payload, pick_transition, transition_fields
+from tierbridge.connectors.jira.writes import (
+    edit_payload,
+    lone_resolution,
+    pick_transition,
+    transition_fields,
+)
 from tierbridge.core.connector import Connector, IntakeEvent, NativeRecord
 from tierbridge.core.errors import RejectedError, RetryableError, WebhookAuthError
 from tierbridge.core.model import AttachmentMeta, Comment
@@ -155,17 +160,27 @@ class JiraConnector(Connector):
     def update_record(self, ticket_id: str, fields: Mapping[str, Any]) -> NativeRecord:
         """Write every plain field in one edit, then move the status by a transition.
 
-        `resolution` is only sent with a transition that offers it. Without a status change it
-        is not written, because Jira accepts a resolution only on a transition screen.
+        With a `status`, `resolution` is sent with the transition, when its screen offers it.
+        Without one, `resolution` goes in the edit, which Jira accepts only when the
+        Resolution field is on the issue's edit screen. Only in this case the screen is read
+        first (editmeta). If it lacks the field, RejectedError is raised and nothing is written.
         """
         where = self._where("update issue", ticket_id)
         payload = edit_payload(fields, self.settings, self._account_id, where)
+        status = fields.get("status")
+        if "resolution" in fields and not status:
+            payload["resolution"] = self._lone_resolution(ticket_id, fields["resolution"])
         if payload:
             self._client.edit_issue(ticket_id, payload)
-        status = fields.get("status")
         if status:
             self._move_to(ticket_id, str(status), fields.get("resolution"))
         return self.get_record(ticket_id)
+
+    def _lone_resolution(self, ticket_id: str, resolution: str | None) -> dict[str, Any] | None:
+        """Return the edit value of a resolution written without a status change."""
+        screen = self._client.edit_screen(ticket_id)
+        where = self._where("write resolution", ticket_id)
+        return lone_resolution(resolution, screen, self.settings, where)
 
     def _move_to(self, ticket_id: str, target: str, resolution: str | None) -> None:
         # NOTE: a done status that cannot reach the target is reopened first, as in Canceled

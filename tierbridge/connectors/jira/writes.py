@@ -9,9 +9,17 @@ from tierbridge.connectors.jira.adf import text_to_adf
 from tierbridge.connectors.jira.settings import JiraSettings
 from tierbridge.core.errors import RejectedError
 
-__all__ = ["TRANSITION_ONLY", "edit_payload", "pick_transition", "transition_fields"]
+__all__ = [
+    "TRANSITION_ONLY",
+    "edit_payload",
+    "lone_resolution",
+    "pick_transition",
+    "transition_fields",
+]
 
-#: Fields that only a transition can change; an edit (PUT) that names them fails with 400.
+#: Fields a plain edit leaves out. The status changes only by a transition. The resolution
+#: goes with that transition, or alone in an edit where the edit screen contains the field
+#: (`lone_resolution`). An edit that names a field missing from the screen fails with 400.
 TRANSITION_ONLY = frozenset({"status", "resolution"})
 _PLAIN = frozenset({"summary", "labels"})
 
@@ -47,6 +55,30 @@ def edit_payload(
             msg = f"field {name!r} cannot be written; writable: {writable}customfield_*"
             raise RejectedError(msg, **where)
     return payload
+
+
+def lone_resolution(
+    resolution: str | None,
+    screen: Mapping[str, Any],
+    settings: JiraSettings,
+    where: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Return the edit value that sets `resolution` on an issue whose status stays as it is.
+
+    `screen` is the issue's edit screen (the `fields` of `GET .../editmeta`). Jira answers 400
+    to a resolution in an edit unless the screen contains the Resolution field, so without
+    the field RejectedError is raised, naming the fix. None clears the resolution.
+    """
+    if "resolution" not in screen:
+        target = repr(resolution) if resolution else "none"
+        msg = (
+            f"cannot change the resolution to {target} without a status change, because the "
+            "Resolution field is not on the issue's edit screen; add the Resolution field to "
+            f"the edit screen of project {settings.project}, or leave resolution_code out of "
+            "sync.ownership"
+        )
+        raise RejectedError(msg, **where)
+    return {"name": resolution} if resolution else None
 
 
 def pick_transition(

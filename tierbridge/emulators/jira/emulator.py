@@ -36,6 +36,8 @@ class JiraEmulator:
     `faults` sets the injected faults (latency, resets, 5xx, 429 storms), drawn with
     `fault_seed`, in front of everything else; change them at run time through `self.faults`.
     An upload with a file larger than `attachment_max_bytes` is rejected with 413.
+    With `resolution_on_edit_screen`, the edit screen contains the Resolution field. Then
+    editmeta lists it, and an edit (PUT) may change the resolution of an issue in a done status.
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class JiraEmulator:
         faults: FaultPlan | None = None,
         fault_seed: int = 0,
         attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
+        resolution_on_edit_screen: bool = False,
     ) -> None:
         #: Called with every change while the state lock is held, before its webhook is queued.
         self.listeners: list[Callable[[Change], None]] = []
@@ -63,7 +66,13 @@ class JiraEmulator:
         )
         renderer = Renderer("", self.state)
         self._attachment_max_bytes = attachment_max_bytes
-        self._site = Site(self.state, renderer, attachment_max_bytes=attachment_max_bytes)
+        self._resolution_on_edit_screen = resolution_on_edit_screen
+        self._site = Site(
+            self.state,
+            renderer,
+            attachment_max_bytes=attachment_max_bytes,
+            resolution_on_edit_screen=resolution_on_edit_screen,
+        )
         app: ASGIApp = build_app(self._site)
         if middleware is not None:
             app = middleware(app)
@@ -108,11 +117,12 @@ class JiraEmulator:
     def reset(self) -> None:
         """Forget all issues and pending faults, so one running emulator can serve many tests.
 
-        The attachment limit returns to the value given at construction.
+        The attachment limit and the edit screen return to the values given at construction.
         """
         self.state.reset()
         self._site.faults.pending.clear()
         self._site.attachment_max_bytes = self._attachment_max_bytes
+        self._site.resolution_on_edit_screen = self._resolution_on_edit_screen
         self.faults.reset()
 
     @property
@@ -123,6 +133,15 @@ class JiraEmulator:
     @attachment_max_bytes.setter
     def attachment_max_bytes(self, value: int) -> None:
         self._site.attachment_max_bytes = value
+
+    @property
+    def resolution_on_edit_screen(self) -> bool:
+        """Whether the edit screen contains the Resolution field. Set it to change the screen."""
+        return self._site.resolution_on_edit_screen
+
+    @resolution_on_edit_screen.setter
+    def resolution_on_edit_screen(self, value: bool) -> None:
+        self._site.resolution_on_edit_screen = value
 
     def attachments(self, id_or_key: str) -> list[StoredAttachment]:
         """Return the files attached to an issue, oldest first, with their bytes.

@@ -2,7 +2,8 @@
 
 Each parser takes the JSON value Jira accepts for the field (`{"name": "High"}`,
 `{"accountId": "..."}`, an ADF document) and returns the stored form or raises FieldError with
-the message Jira puts under `errors.<field>`.
+the message Jira puts under `errors.<field>`. The same table lists the fields of the edit
+screen, which `edit_metadata` describes as editmeta does.
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ from typing import Any
 
 from tierbridge.emulators.jira import catalog
 from tierbridge.emulators.jira.adf import AdfError, check_adf
+from tierbridge.emulators.jira.render import Renderer
 from tierbridge.emulators.jira.state import JiraState, StoredIssue
 from tierbridge.emulators.jira.wire import ApiError
 
-__all__ = ["FieldError", "apply_update_operations", "not_settable", "parse_fields"]
+__all__ = [
+    "FieldError",
+    "apply_update_operations",
+    "edit_metadata",
+    "not_settable",
+    "parse_fields",
+    "resolution_id",
+]
 
 _MAX_SUMMARY = 255
+#: Fields an edit may not leave empty.
+_REQUIRED = frozenset({"summary", "reporter"})
+#: Operations of the `update` object by field. Every other field offers only `set`.
+_OPERATIONS: Mapping[str, tuple[str, ...]] = {"labels": ("add", "set", "remove")}
 
 
 class FieldError(ValueError):
@@ -107,6 +120,21 @@ def _category(_: JiraState, value: object) -> str | None:
     raise FieldError(f"Option value '{value.get('value')}' is not valid.")
 
 
+def resolution_id(value: object) -> str | None:
+    """Return the id of the resolution named by `{"name": ...}` or `{"id": ...}`, or None for null."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        for rid, name, _ in catalog.RESOLUTIONS:
+            if value.get("id") == rid or value.get("name") == name:
+                return rid
+    raise FieldError("Could not find valid 'id' or 'name' in resolution object.")
+
+
+def _resolution(_: JiraState, value: object) -> str | None:
+    return resolution_id(value)
+
+
 _PARSERS: Mapping[str, Callable[[JiraState, object], Any]] = {
     "summary": _summary,
     "description": _description,
@@ -120,13 +148,21 @@ _PARSERS: Mapping[str, Callable[[JiraState, object], Any]] = {
 
 
 def parse_fields(
-    state: JiraState, fields: Mapping[str, Any], *, servicedesk: bool = False
+    state: JiraState,
+    fields: Mapping[str, Any],
+    *,
+    servicedesk: bool = False,
+    resolution: bool = False,
 ) -> dict[str, Any]:
-    """Validate every field and return the internal values; raise one 400 listing all errors."""
+    """Validate every field and return the internal values; raise one 400 listing all errors.
+
+    `resolution` admits the Resolution field, as an edit screen that contains it does.
+    """
+    parsers = {**_PARSERS, "resolution": _resolution} if resolution else _PARSERS
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, raw in fields.items():
-        parser = _PARSERS.get(name)
+        parser = parsers.get(name)
         if parser is None:
             errors[name] = not_settable(name)
             continue
@@ -137,6 +173,41 @@ def parse_fields(
     if errors:
         raise ApiError(400, [], errors, servicedesk=servicedesk)
     return values
+
+
+def edit_metadata(renderer: Renderer, *, resolution: bool) -> dict[str, Any]:
+    """Return the `fields` of editmeta: every field the edit (PUT) accepts, by field id.
+
+    `resolution` adds the Resolution field, as an edit screen that contains it does.
+    """
+    names = [*_PARSERS, "resolution"] if resolution else list(_PARSERS)
+    definitions = {definition.id: definition for definition in catalog.FIELDS}
+    return {name: _field_metadata(definitions[name], renderer) for name in names}
+
+
+def _field_metadata(definition: catalog.FieldDef, renderer: Renderer) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "required": definition.id in _REQUIRED,
+        "schema": definition.to_json()["schema"],
+        "name": definition.name,
+        "key": definition.id,
+        "operations": list(_OPERATIONS.get(definition.id, ("set",))),
+    }
+    allowed = _allowed_values(definition.id, renderer)
+    if allowed is not None:
+        metadata["allowedValues"] = allowed
+    return metadata
+
+
+def _allowed_values(field_id: str, renderer: Renderer) -> list[Any] | None:
+    """Return the values a select-like field offers, or None for a free field."""
+    if field_id == "priority":
+        return [renderer.priority(pid) for pid, _ in catalog.PRIORITIES]
+    if field_id == "resolution":
+        return [renderer.resolution(rid) for rid, _, _ in catalog.RESOLUTIONS]
+    if field_id == catalog.CATEGORY_FIELD:
+        return [renderer.category_option(option_id) for option_id in catalog.CATEGORY_OPTIONS]
+    return None
 
 
 def apply_update_operations(issue: StoredIssue, update: object) -> tuple[dict[str, Any], list[Any]]:

@@ -111,6 +111,14 @@ class Renderer:
                 }
         return None
 
+    def category_option(self, option_id: str, api: ApiVersion = "3") -> dict[str, Any]:
+        """Return one option of the Category select field."""
+        return {
+            "self": f"{self.base_url}/rest/api/{api}/customFieldOption/{option_id}",
+            "value": catalog.CATEGORY_OPTIONS[option_id],
+            "id": option_id,
+        }
+
     def project(self, api: ApiVersion = "3") -> dict[str, Any]:
         return {
             "self": f"{self.base_url}/rest/api/{api}/project/{catalog.PROJECT_ID}",
@@ -220,11 +228,7 @@ class Renderer:
         description: Any = issue.description if api == "3" else adf_to_wiki(issue.description)
         category = None
         if issue.category_id is not None:
-            category = {
-                "self": f"{self.base_url}/rest/api/{api}/customFieldOption/{issue.category_id}",
-                "value": catalog.CATEGORY_OPTIONS[issue.category_id],
-                "id": issue.category_id,
-            }
+            category = self.category_option(issue.category_id, api)
         resolution_date = issue.resolution_date
         return {
             "summary": issue.summary,

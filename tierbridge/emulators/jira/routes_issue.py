@@ -1,4 +1,4 @@
-"""Platform API issue routes (v3, ADF): read, create, edit, and the issue's comments."""
+"""Platform API issue routes (v3, ADF): read, create, edit, the edit screen, and comments."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from tierbridge.emulators.jira import catalog
 from tierbridge.emulators.jira.adf import AdfError, check_adf
 from tierbridge.emulators.jira.catalog import UserProfile
-from tierbridge.emulators.jira.fields import apply_update_operations, parse_fields
+from tierbridge.emulators.jira.fields import apply_update_operations, edit_metadata, parse_fields
 from tierbridge.emulators.jira.render import select_fields
 from tierbridge.emulators.jira.site import Site, current_user, site_of
 from tierbridge.emulators.jira.state import StoredIssue
@@ -90,12 +90,37 @@ async def edit_issue(id_or_key: str, request: Request, user: User) -> Response:
         if both:
             message = "Field cannot be set in both 'fields' and 'update'."
             raise ApiError(400, [], dict.fromkeys(both, message))
-        values = parse_fields(site.state, {**fields, **update_fields})
+        values = parse_fields(
+            site.state, {**fields, **update_fields}, resolution=site.resolution_on_edit_screen
+        )
+        if "resolution" in values:
+            _check_done(issue)
         bodies = [parse_comment_body(raw) for raw in comments]
         site.state.edit_issue(user, issue, values)
         for comment_body in bodies:
             site.state.add_comment(user, issue, comment_body, public=True)
     return Response(status_code=204)
+
+
+def _check_done(issue: StoredIssue) -> None:
+    """Reject a resolution on an issue whose status is not done, where only a transition sets it."""
+    status = catalog.STATUSES[issue.status_id]
+    if status.category.key != "done":
+        message = (
+            f"Resolution can only be set on an issue in a done status; "
+            f"'{status.name}' is not one. Resolve the issue with a transition."
+        )
+        raise ApiError(400, [], {"resolution": message})
+
+
+@router.get("/rest/api/3/issue/{id_or_key}/editmeta")
+def edit_meta(id_or_key: str, request: Request, user: User) -> dict[str, Any]:
+    """Return the fields of the issue's edit screen, which are the fields an edit accepts."""
+    site = site_of(request)
+    with site.state.lock:
+        find_issue(site, id_or_key)
+        fields = edit_metadata(site.renderer, resolution=site.resolution_on_edit_screen)
+    return {"fields": fields}
 
 
 @router.get("/rest/api/3/issue/{id_or_key}/comment")

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tierbridge.emulators.jira import catalog
 from tierbridge.emulators.jira.catalog import Transition, UserProfile
-from tierbridge.emulators.jira.fields import apply_update_operations, not_settable
+from tierbridge.emulators.jira.fields import (
+    FieldError,
+    apply_update_operations,
+    not_settable,
+    resolution_id,
+)
 from tierbridge.emulators.jira.render import Renderer
 from tierbridge.emulators.jira.routes_issue import find_issue, parse_comment_body
 from tierbridge.emulators.jira.site import current_user, site_of
@@ -118,11 +123,7 @@ def _resolution_from(transition: Transition, fields: dict[str, Any]) -> str | No
         if transition.resolution == "required":
             raise ApiError(400, [], {"resolution": "Resolution is required."})
         raw = {"name": transition.default_resolution} if transition.default_resolution else None
-    if raw is None:
-        return None
-    for rid, name, _ in catalog.RESOLUTIONS:
-        if isinstance(raw, dict) and (raw.get("id") == rid or raw.get("name") == name):
-            return rid
-    raise ApiError(
-        400, [], {"resolution": "Could not find valid 'id' or 'name' in resolution object."}
-    )
+    try:
+        return resolution_id(raw)
+    except FieldError as exc:
+        raise ApiError(400, [], {"resolution": str(exc)}) from exc

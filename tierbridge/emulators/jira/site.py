@@ -54,6 +54,9 @@ class Site:
     faults: Faults = field(default_factory=Faults)
     #: Maximum size of one uploaded file, in bytes.
     attachment_max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
+    #: Whether the project's edit screen contains the Resolution field, so that an edit (PUT)
+    #: may change the resolution of a done issue. Most sites leave it off that screen.
+    resolution_on_edit_screen: bool = False
     #: Key that signs the `token` of download redirects, new for every emulator.
     media_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 

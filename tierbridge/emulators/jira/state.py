@@ -125,12 +125,14 @@ _EDITABLE: Mapping[str, tuple[str, bool]] = {
     "assignee": ("assignee", False),
     "reporter": ("reporter", False),
     "labels": ("labels", False),
+    "resolution": ("resolution", False),
     catalog.CORRELATION_FIELD: ("External reference", True),
     catalog.CATEGORY_FIELD: ("Category", True),
 }
 
 _ATTRIBUTES: Mapping[str, str] = {
     "priority": "priority_id",
+    "resolution": "resolution_id",
     catalog.CORRELATION_FIELD: "correlation",
     catalog.CATEGORY_FIELD: "category_id",
 }
@@ -211,7 +213,10 @@ class JiraState:
             return issue
 
     def edit_issue(self, actor: UserProfile, issue: StoredIssue, values: Mapping[str, Any]) -> int:
-        """Apply validated field values; return how many changed. No change, no event."""
+        """Apply validated field values; return how many changed. No change, no event.
+
+        A changed resolution moves the resolution date, as a transition's does.
+        """
         with self.lock:
             items = []
             for name, value in values.items():
@@ -221,6 +226,8 @@ class JiraState:
                     continue
                 items.append(self._item(name, old, value))
                 setattr(issue, attribute, value)
+                if name == "resolution":
+                    issue.resolution_date = self.now() if value else None
             if not items:
                 return 0
             only_assignee = all(item.field_id == "assignee" for item in items)
@@ -325,6 +332,8 @@ class JiraState:
         label, custom = _EDITABLE[name]
         if name in ("assignee", "reporter"):
             return ChangeItem(label, name, old, self._display(old), new, self._display(new))
+        if name == "resolution":
+            return _resolution_item(old, new)
         if name == "priority":
             names = dict(catalog.PRIORITIES)
             return ChangeItem(label, name, old, names.get(old), new, names.get(new))
