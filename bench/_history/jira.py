@@ -56,7 +56,9 @@ class JiraActor(Actor):
 
     @classmethod
     def start_emulator(cls, tls_dir: Path, clock: Clock) -> JiraEmulator:
-        return JiraEmulator(tls_dir=tls_dir, clock=clock).start()
+        # With the Resolution field on the edit screen, a close code changed on a resolved
+        # incident can reach its resolved issue, so the oracle may expect it there.
+        return JiraEmulator(tls_dir=tls_dir, clock=clock, resolution_on_edit_screen=True).start()
 
     def watch(self) -> None:
         self.emulator.listeners.append(self._saw)
