@@ -53,6 +53,7 @@ class _Doc(BaseModel):
     level: Literal["debug", "info"] = "info"
     port: int = Field(default=8080, le=65535)
     name: str = "x"
+    enabled: bool = True
     auth: _Auth | None = None
 
 
@@ -219,6 +220,20 @@ class TestIssuesFromValidationError:
 
         assert issue.message == "Input should be less than or equal to 65535; got 70000"
 
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("enabled: maybe", "invalid value 'maybe'; use true or false"),
+            ("port: eighty", "invalid value 'eighty'; use a whole number"),
+            ("port: 80.5", "invalid value 80.5; use a whole number"),
+        ],
+    )
+    def test_wrong_type_names_fix(self, tmp_path: Path, line: str, expected: str) -> None:
+        """A value of the wrong scalar type is shown with the kind of value to use."""
+        (issue,) = validation_issues(tmp_path, line + "\n")
+
+        assert issue.message == expected
+
     def test_long_value_is_truncated(self, tmp_path: Path) -> None:
         """A long bad value is cut to 80 characters."""
         (issue,) = validation_issues(tmp_path, f"level: {'x' * 200}\n")
@@ -233,7 +248,7 @@ class TestIssuesFromValidationError:
 
         assert (issue.line, issue.column) == (2, 1)
         assert "unknown key 'levle'" in issue.message
-        assert "allowed keys: auth, level, name, port" in issue.message
+        assert "allowed keys: auth, enabled, level, name, port" in issue.message
         assert "did you mean 'level'?" in issue.message
 
     def test_plain_secret_gets_advice(self, tmp_path: Path) -> None:

@@ -230,6 +230,18 @@ def issues_from_validation_error(
     return issues
 
 
+#: The fix for a value of the wrong scalar type, by pydantic error type.
+_TYPE_FIXES = {
+    "bool_parsing": "use true or false",
+    "bool_type": "use true or false",
+    "int_parsing": "use a whole number",
+    "int_type": "use a whole number",
+    "int_from_float": "use a whole number",
+    "float_parsing": "use a number",
+    "float_type": "use a number",
+}
+
+
 def _message(error: ErrorDetails, model: Any, loc: Loc) -> str:
     kind = error["type"]
     context = error.get("ctx", {})
@@ -252,6 +264,8 @@ def _message(error: ErrorDetails, model: Any, loc: Loc) -> str:
     value = "" if secret else _show(error["input"])
     if kind in ("enum", "literal_error"):
         return f"invalid value {value or '(secret)'}; allowed: {context.get('expected', '')}"
+    if kind in _TYPE_FIXES:
+        return f"invalid value {value or '(secret)'}; {_TYPE_FIXES[kind]}"
     if kind == "value_error":
         text = error["msg"].removeprefix("Value error, ")
         if "[key]" in loc:
