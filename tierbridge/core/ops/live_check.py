@@ -2,7 +2,8 @@
 
 Each finding points at the mapping file's line (or the config file's, for connector keys).
 An error is a value or field the instance does not have, which would fail a sync. A warning
-is a check that could not run, or values the mapping passes through without a value map.
+is a check that could not run, values the mapping passes through without a value map, or a
+field the instance accepts in some writes only, while everything else syncs.
 """
 
 from __future__ import annotations
@@ -233,6 +234,12 @@ def _jira(found: _Findings, meta: JiraMetadata, settings: JiraSettings, spec: Ma
         msg = f"resolution {settings.default_resolution!r} not found; resolutions: {_listed(meta.resolutions)}"
         found.add_config("error", "default_resolution", msg)
     _jira_statuses(found, meta, settings, spec)
+    _jira_edit_screen(found, meta, settings, spec)
+
+
+def _writes(spec: MappingSpec, canonical: str) -> bool:
+    """Return whether the mapping writes `canonical` to its system: mapped, not read-only."""
+    return canonical in spec.fields and canonical not in spec.read_only
 
 
 def _jira_names(
@@ -296,8 +303,9 @@ def _jira_transition_fields(
     names: list[str],
 ) -> None:
     """Report transitions that require a screen field the connector does not fill."""
-    writes_resolution = "resolution_code" in spec.fields and "resolution_code" not in spec.read_only
-    resolution_filled = writes_resolution or settings.default_resolution in meta.resolutions
+    resolution_filled = (
+        _writes(spec, "resolution_code") or settings.default_resolution in meta.resolutions
+    )
     reported: set[tuple[str, str]] = set()
     for transition in meta.transitions:
         for field_id in transition.required:
@@ -317,3 +325,21 @@ def _jira_transition_fields(
                 else ("fields", "status")
             )
             found.add("error", loc, msg, at_key=in_map)
+
+
+def _jira_edit_screen(
+    found: _Findings, meta: JiraMetadata, settings: JiraSettings, spec: MappingSpec
+) -> None:
+    """Warn when Jira rejects a resolution written alone, because the edit screen lacks it.
+
+    A resolution that changes while the status stays resolved goes in an edit, not in a
+    transition, and Jira accepts it there only from an edit screen with the Resolution field.
+    """
+    if not _writes(spec, "resolution_code") or meta.resolution_on_edit_screen is not False:
+        return
+    msg = (
+        f"the edit screen of project {settings.project} has no Resolution field, so a "
+        "resolution changed on a ticket that stays resolved is not written to Jira (sync log: "
+        "resolution_skipped); add the field to the edit screen to sync it"
+    )
+    found.add("warning", ("fields", "resolution_code"), msg)

@@ -11,7 +11,8 @@ Jira: field ids from `/field`, priority and resolution names, and the project's 
 from `/project/{key}/statuses`. Where that list cannot be read, the statuses seen are those
 of the project's newest issues and the targets of the transitions available from them,
 which may miss some; `statuses_complete` says which. The transitions from the newest
-issues' statuses also give the fields each transition requires.
+issues' statuses also give the fields each transition requires. The edit screen of the
+newest issue (`/issue/{id}/editmeta`) tells whether an edit may set the resolution.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class JiraMetadata:
     statuses: frozenset[str]
     statuses_complete: bool
     transitions: list[Transition] = field(default_factory=list)
+    #: Whether the newest issue's edit screen contains the Resolution field. None when the
+    #: project has no issue or the edit screen cannot be read.
+    resolution_on_edit_screen: bool | None = None
 
 
 def read_servicenow_metadata(
@@ -146,6 +150,7 @@ def read_jira_metadata(client: JiraClient, settings: JiraSettings) -> JiraMetada
         statuses=listed if listed is not None else walked,
         statuses_complete=listed is not None,
         transitions=transitions,
+        resolution_on_edit_screen=_resolution_on_edit_screen(client, issues),
     )
 
 
@@ -162,6 +167,23 @@ def _project_statuses(client: JiraClient, project: str) -> frozenset[str] | None
         for status in issue_type.get("statuses", [])
         if status.get("name")
     )
+
+
+def _resolution_on_edit_screen(client: JiraClient, issues: list[dict[str, Any]]) -> bool | None:
+    """Return whether the newest issue's edit screen contains Resolution, or None if unknown.
+
+    NOTE: one issue's screen is taken as the project's. Issue types with another edit screen,
+    and statuses whose workflow makes issues read-only, may differ from it.
+    """
+    if not issues:
+        return None
+    issue_id = str(issues[0]["id"])
+    try:
+        screen = client.edit_screen(issue_id)
+    except (NotFoundError, RejectedError) as exc:
+        _log.info("edit_screen_unreadable", issue=issue_id, error=str(exc))
+        return None
+    return "resolution" in screen
 
 
 def _transition(source: str, item: dict[str, Any]) -> Transition:
