@@ -243,13 +243,13 @@ class TestDrop:
     def test_drop_event(
         self, config_path: Path, store: Store, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """drop deletes the dead event and the sync log keeps a 'dropped' row."""
+        """drop finishes the dead event and the sync log keeps a 'dropped' row."""
         event_id = park(store, "abc")
 
         assert dlq(config_path, "drop", str(event_id)) == 0
 
         assert f"dropped event {event_id}" in capsys.readouterr().out
-        assert store.get_event(event_id) is None
+        assert store.list_events(status="dead") == []
         assert [row.action for row in store.sync_log(ticket="abc")] == ["dropped"]
 
     def test_drop_not_dead(

@@ -81,8 +81,8 @@ class TestRequeue:
 
 
 class TestDrop:
-    def test_drop_deletes_event(self, store: Store) -> None:
-        """A dropped dead event is deleted and returned as it was."""
+    def test_drop_finishes_event(self, store: Store) -> None:
+        """A dropped dead event is returned as it was and stays stored as done, emptied."""
         event_id = park(store, "d-1", attempts=2)
 
         dropped = store.drop_dead_event(event_id, LATER)
@@ -90,7 +90,22 @@ class TestDrop:
         assert dropped is not None
         assert dropped.id == event_id
         assert dropped.status == "dead"
-        assert store.get_event(event_id) is None
+        stored = store.get_event(event_id)
+        assert stored is not None
+        assert stored.status == "done"
+        assert stored.payload == {}
+        assert stored.finished_at == LATER
+        assert store.list_events(status="dead") == []
+
+    def test_drop_blocks_same_delivery(self, store: Store) -> None:
+        """A poll that reads the dropped version again stores no new event."""
+        event_id = park(store, "d-1", attempts=2)
+        store.drop_dead_event(event_id, LATER)
+
+        again = store.add_event("jira", "d-1", "1", "updated", "1", {}, LATER)
+
+        assert again is None
+        assert store.pending_count() == 0
 
     def test_drop_logs_audit_row(self, store: Store) -> None:
         """The drop leaves a sync log row with the event id, attempts and last error."""

@@ -347,11 +347,12 @@ class InboxStore(StoreBase):
             return sorted(session.scalars(statement))
 
     def drop_dead_event(self, event_id: int, now: datetime) -> InboxRow | None:
-        """Delete a dead event and log a `dropped` sync log row for it, in one transaction.
+        """Finish a dead event without running it, and log a `dropped` sync log row for it.
 
         The sync log row keeps the audit trail: the event id, ticket, attempts, delivery id
-        and last error. The payload is not kept. Returns the deleted event, or None if no
-        dead event has that id.
+        and last error. The event stays in the inbox as done, with its payload emptied, so a
+        poll that reads the same version of the ticket again finds its delivery id stored
+        and queues nothing. Returns the event as it was, or None if no dead event has that id.
         """
         with self._write() as session:
             event = session.get(InboxEvent, event_id)
@@ -378,5 +379,8 @@ class InboxStore(StoreBase):
                     detail=f"dead {event.kind} event, delivery {event.delivery_id}, dropped by an operator",
                 )
             )
-            session.delete(event)
+            event.status = "done"
+            event.payload = {}
+            event.lease_until = None
+            event.finished_at = now
             return dropped
