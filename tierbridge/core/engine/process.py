@@ -280,7 +280,8 @@ def _push_changes(
         allowed = changed & copyable_fields(ownership, source.tier, target.tier)
         allowed, conflicts = settle_conflicts(rt, ticket, target, allowed)
         if conflicts:
-            held = any(conflict.winner != "source" for conflict in conflicts)
+            # Only a conflict left for a person counts as skipped, which `tierbridge conflicts --held` lists.
+            held = any(conflict.winner == "held" for conflict in conflicts)
             _note(
                 run,
                 "conflict",
