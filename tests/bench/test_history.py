@@ -379,3 +379,18 @@ def test_crash_before_source_snapshot_seed(capsys: pytest.CaptureFixture[str]) -
         "seeds=1 lost=0 regressions=0 duplicates=0"
     )
     assert status == 0
+
+
+def test_both_resolved_no_reopen(capsys: pytest.CaptureFixture[str]) -> None:
+    """A case people resolved on both sides before a sync is not reopened by the daemon.
+
+    In this history, a person resolves the incident and another the Dynamics case, with
+    another status reason, before the daemon sees either. Writing the incident's status
+    would reactivate the case to set the default reason, a status that went back and forth.
+    """
+    status = main(["--seeds", "1", "--start", "450", "--pair", "dynamics-servicenow"])
+
+    assert capsys.readouterr().out.strip().splitlines()[-1] == (
+        "seeds=1 lost=0 regressions=0 duplicates=0"
+    )
+    assert status == 0

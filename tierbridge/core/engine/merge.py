@@ -10,7 +10,7 @@ of that change may be delayed or lost and the poll that recovers it may not have
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tierbridge.core.engine.fields import copyable_fields
 from tierbridge.core.engine.writes import push_fields, save_synced
@@ -50,7 +50,11 @@ class Conflict:
 def settle_conflicts(
     rt: Runtime, ticket: Ticket, target: RefRow, names: set[str]
 ) -> tuple[set[str], list[Conflict]]:
-    """Return the fields still to write to `target`, and the conflicts found among `names`."""
+    """Return the fields still to write to `target`, and the conflicts found among `names`.
+
+    A field the target already changed to the source's value is not written again. Its new
+    value is saved in the target's snapshot instead.
+    """
     ownership = rt.config.sync.ownership
     if not any(ownership[name] in _CONTESTED for name in names):
         # The source owns every field written, so it wins any conflict: no read is needed.
@@ -67,9 +71,15 @@ def settle_conflicts(
     wanted = ticket.snapshot()
     current = live.snapshot()
 
-    to_write = set(names)
+    agreed = _agreed(names, base, current, wanted)
+    if agreed:
+        # Both sides moved to the same value: the target's snapshot takes it, as after a
+        # write. Writing it anyway can change the target: Dynamics reopens a resolved case
+        # to set another resolved status reason.
+        save_synced(rt, target, snapshot, live, agreed)
+    to_write = set(names) - agreed
     conflicts = []
-    for name in sorted(names):
+    for name in sorted(names - agreed):
         # NOTE: a field changed and changed back on the target since the last sync (A to B
         # to A) reads as unchanged here, so the source's value is written over it.
         if (
@@ -83,6 +93,19 @@ def settle_conflicts(
         if winner != "source":
             to_write.discard(name)
     return to_write, conflicts
+
+
+def _agreed(
+    names: set[str], base: dict[str, Any], current: dict[str, Any], wanted: dict[str, Any]
+) -> set[str]:
+    """Return the fields the target changed since the last sync to the source's value."""
+    return {
+        name
+        for name in names
+        if name in current
+        and current[name] == wanted.get(name)
+        and (name not in base or base[name] != current[name])
+    }
 
 
 def _winner(policy: Ownership, ticket: Ticket, live: Ticket) -> str:
