@@ -179,7 +179,7 @@ class JiraConnector(Connector):
     def _lone_resolution(self, ticket_id: str, resolution: str | None) -> dict[str, Any] | None:
         """Return the edit value of a resolution written without a status change."""
         screen = self._client.edit_screen(ticket_id)
-        where = self._where("write resolution", ticket_id)
+        where = self._where("change resolution of issue", ticket_id)
         return lone_resolution(resolution, screen, self.settings, where)
 
     def _move_to(self, ticket_id: str, target: str, resolution: str | None) -> None:

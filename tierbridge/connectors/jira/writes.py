@@ -74,8 +74,7 @@ def lone_resolution(
         msg = (
             f"cannot change the resolution to {target} without a status change, because the "
             "Resolution field is not on the issue's edit screen; add the Resolution field to "
-            f"the edit screen of project {settings.project}, or leave resolution_code out of "
-            "sync.ownership"
+            f"the edit screen of project {settings.project} so that tierbridge can change it"
         )
         raise RejectedError(msg, **where)
     return {"name": resolution} if resolution else None
