@@ -12,6 +12,7 @@ import pytest
 
 import tierbridge.core.commands as command_modules
 from tierbridge.core.cli import main
+from tierbridge.emulators.jira import __main__ as jira_main
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILT_IN = ["run", "validate", "emulate", "demo"]
@@ -85,6 +86,36 @@ class TestRun:
 
         assert status == 2
         assert "in_progres" in capsys.readouterr().err
+
+
+class TestEmulate:
+    def test_unset_secret_variable_exits_2(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """`emulate` with --webhook-secret-env naming an unset variable exits 2 before serving."""
+        calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(jira_main, "serve", lambda *args: calls.append(args))
+        monkeypatch.delenv("TB_TEST_UNSET_SECRET", raising=False)
+        argv = ["emulate", "jira", "--tls-dir", str(tmp_path)]
+
+        status = main([*argv, "--webhook-secret-env", "TB_TEST_UNSET_SECRET"])
+
+        assert status == 2
+        assert "TB_TEST_UNSET_SECRET is not set or empty" in capsys.readouterr().err
+        assert calls == []
+
+    def test_secret_reaches_serve(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """`emulate` passes port, folder, URL and the secret read from the variable to serve."""
+        calls: list[tuple[object, ...]] = []
+        monkeypatch.setattr(jira_main, "serve", lambda *args: calls.append(args))
+        monkeypatch.setenv("TB_TEST_SECRET", "k3y")
+        url = "http://127.0.0.1:1/webhooks/jsm"
+        argv = ["emulate", "jira", "--port", "18444", "--tls-dir", str(tmp_path)]
+
+        status = main([*argv, "--webhook-url", url, "--webhook-secret-env", "TB_TEST_SECRET"])
+
+        assert status == 0
+        assert calls == [(18444, tmp_path, url, "k3y")]
 
 
 class TestHelp:

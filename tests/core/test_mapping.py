@@ -231,6 +231,7 @@ class TestServiceNowInbound:
         assert error.value == "42"
         assert error.allowed == ("1", "2", "3", "6", "7", "8")
         assert "'42'" in str(error)
+        assert "add it under values.status in servicenow.yaml or use one of: '1'," in str(error)
 
     def test_numbers_match_string_keys(self, snow: Mapper) -> None:
         """A connector that reports 2 for state matches the key "2"."""

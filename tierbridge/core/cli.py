@@ -61,6 +61,13 @@ def _cmd_emulate(args: argparse.Namespace) -> int:
     import os
 
     secret = os.environ.get(args.webhook_secret_env) if args.webhook_secret_env else None
+    if args.webhook_secret_env and not secret:
+        msg = (
+            f"environment variable {args.webhook_secret_env} is not set or empty; export the "
+            "webhook secret in it, or leave out --webhook-secret-env to send unsigned webhooks"
+        )
+        print(msg, file=sys.stderr)
+        return 2
     module = importlib.import_module(f"tierbridge.emulators.{args.system}.__main__")
     module.serve(args.port, args.tls_dir, args.webhook_url, secret)
     return 0

@@ -92,7 +92,7 @@ class MappingError(ConfigError):
         choices = ", ".join(repr(item) for item in self.allowed) or "(none)"
         msg = (
             f"mapping {mapping!r} has no entry for {field} value {value!r}; "
-            f"add it to the value map or use one of: {choices}"
+            f"add it under values.{field} in {mapping} or use one of: {choices}"
         )
         TierbridgeError.__init__(self, msg)
         self.issues = ()

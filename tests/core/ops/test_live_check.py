@@ -1,15 +1,23 @@
-"""Tests of `tierbridge validate --live` on the Jira edit screen's Resolution field."""
+"""Tests of `tierbridge validate --live`: the Jira edit screen's Resolution field, the summary."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
 from tests.conftest import ROOT, Stack
+from tierbridge.core.errors import ConfigIssue
+from tierbridge.core.ops import live_check as live_check_module
+from tierbridge.core.ops.live_check import LiveIssue, Severity
+
+if TYPE_CHECKING:
+    from tierbridge.core.config import AppConfig
 from tests.core.ops.support import escalate, run_captured, write_config
 
 WARNING = "the edit screen of project L2 has no Resolution field"
+UNCHECKED = "the edit screen's Resolution field is not checked"
 MAPPED = "resolution_code: resolution"
 
 
@@ -92,14 +100,65 @@ class TestEditScreenResolution:
         assert status == 0, out
         assert WARNING not in out
 
-    def test_empty_project_is_silent(
+    def test_empty_project_warns_edit_screen_unchecked(
         self, stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """Without any JSM issue the edit screen is unknown, so no warning is printed."""
+        """Without any JSM issue the edit screen is unknown, which is one warning at the mapping."""
         stack.open_incident()
+        mapping = jira_mapping(tmp_path)
 
-        status, out = live_check(stack, tmp_path, capsys, jira_mapping(tmp_path))
+        status, out = live_check(stack, tmp_path, capsys, mapping)
 
+        (warning,) = [text for text in out.splitlines() if UNCHECKED in text]
         assert status == 0, out
         assert "has no issue to read the workflow from" in out
         assert WARNING not in out
+        assert warning.startswith(f"{mapping}:{line_of(mapping, MAPPED)}:")
+        assert "fields.resolution_code: warning: " in warning
+        assert "project L2 has no issue to read the edit screen from" in warning
+        assert warning.endswith("run validate --live again once it has one")
+
+    def test_empty_project_unmapped_resolution_is_silent(
+        self, stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without any JSM issue and without resolution_code, the edit screen is not mentioned."""
+        stack.open_incident()
+        mapping = jira_mapping(tmp_path, f"  {MAPPED}\n", "")
+
+        status, out = live_check(stack, tmp_path, capsys, mapping)
+
+        assert status == 0, out
+        assert "edit screen" not in out
+
+
+def finding(severity: Severity, line: int) -> LiveIssue:
+    """Return a finding at `line` of a mapping file named jira.yaml."""
+    return LiveIssue(severity, ConfigIssue("jira.yaml", line, 3, "fields.status", "example"))
+
+
+class TestSummary:
+    @pytest.mark.parametrize(
+        ("severities", "expected"),
+        [
+            pytest.param(["error", "warning"], "1 error, 1 warning", id="one-each"),
+            pytest.param(["error", "error"], "2 errors, 0 warnings", id="two-errors"),
+            pytest.param(["warning", "warning"], "0 errors, 2 warnings", id="two-warnings"),
+        ],
+    )
+    def test_counts_in_english(
+        self,
+        severities: list[Severity],
+        expected: str,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """The last line counts errors and warnings, singular for one and plural otherwise."""
+        findings = [finding(severity, line) for line, severity in enumerate(severities, start=1)]
+        monkeypatch.setattr(live_check_module, "check_live", lambda *_args: findings)
+
+        status = live_check_module.run_live_check(cast("AppConfig", None), Path("config.yaml"))
+
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1] == f"live check: {expected}"
+        assert lines[:-1] == [str(item) for item in findings]
+        assert status == (1 if "error" in severities else 0)

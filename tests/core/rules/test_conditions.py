@@ -111,7 +111,14 @@ def test_unless_blocks() -> None:
     passed = conditions(tier="L1", unless={"status": "resolved"})
 
     assert match(blocked, facts()) is None
-    assert match(passed, facts()) == ["tier L1", "unless did not hold"]
+    assert match(passed, facts()) == ["tier L1", "and its `unless` condition did not hold"]
+
+
+def test_unless_alone_reads_without_and() -> None:
+    """With no other condition, the `unless` phrase starts the detail, without "and"."""
+    passed = conditions(unless={"status": "resolved"})
+
+    assert match(passed, facts()) == ["its `unless` condition did not hold"]
 
 
 def test_missing_value_does_not_match() -> None:

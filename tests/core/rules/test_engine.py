@@ -163,7 +163,8 @@ class TestDefaultRules:
 
         assert len(harness.systems["l2"].records) == 1
         assert fired(harness) == [
-            "rule escalation.to_L2.priorities: tier L1, priority P1, unless did not hold"
+            "rule escalation.to_L2.priorities: tier L1, priority P1, "
+            "and its `unless` condition did not hold"
         ]
 
     def test_resolved_ticket_stays(self, make: HarnessFactory) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tierbridge.emulators.salesforce import __main__ as cli
+from tierbridge.emulators.salesforce.emulator import SalesforceEmulator
 
 
 def test_missing_secret_variable(
@@ -30,3 +31,24 @@ def test_arguments_reach_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
     assert status == 0
     assert calls == [(18445, tmp_path, "http://127.0.0.1:1/x", "t0ken")]
+
+
+def test_startup_lines_name_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up output gives the URL, the CA's absolute path, the org, each client and the
+    outbound message URL."""
+    monkeypatch.chdir(tmp_path)
+    url = "http://127.0.0.1:8080/webhooks/sf"
+
+    with SalesforceEmulator(tls_dir=Path("tls")) as emulator:
+        lines = cli.startup_lines(emulator, url, "k3y")
+        quiet = cli.startup_lines(emulator, None, None)
+
+    assert lines[0] == f"Salesforce emulator at {emulator.base_url}"
+    assert lines[1] == f"CA certificate: {tmp_path / 'tls' / 'ca.pem'}"
+    assert lines[2] == f"organization id {emulator.organization_id}"
+    assert (
+        "client tierbridge-client / secret tierbridge-client-secret "
+        "(runs as svc.tierbridge@example.com)"
+    ) in lines
+    assert lines[-1] == f"outbound messages (token in ?token=) go to {url}"
+    assert quiet == lines[:-1]

@@ -87,8 +87,13 @@ def run_live_check(config: AppConfig, config_path: Path) -> int:
         print(finding)
     errors = sum(finding.severity == "error" for finding in findings)
     warnings = len(findings) - errors
-    print(f"live check: {errors} errors, {warnings} warnings")
+    print(f"live check: {_count(errors, 'error')}, {_count(warnings, 'warning')}")
     return 1 if errors else 0
+
+
+def _count(number: int, noun: str) -> str:
+    """Return `number` with `noun`, in the plural unless it is 1: "1 error", "2 errors"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _check_connector(found: _Findings, settings: Any, spec: MappingSpec) -> None:
@@ -330,16 +335,37 @@ def _jira_transition_fields(
 def _jira_edit_screen(
     found: _Findings, meta: JiraMetadata, settings: JiraSettings, spec: MappingSpec
 ) -> None:
-    """Warn when Jira rejects a resolution written alone, because the edit screen lacks it.
+    """Warn when the edit screen lacks the Resolution field, or could not be read.
 
     A resolution that changes while the status stays resolved goes in an edit, not in a
     transition, and Jira accepts it there only from an edit screen with the Resolution field.
     """
-    if not _writes(spec, "resolution_code") or meta.resolution_on_edit_screen is not False:
+    if not _writes(spec, "resolution_code") or meta.resolution_on_edit_screen:
         return
+    if meta.resolution_on_edit_screen is None:
+        _jira_edit_screen_unknown(found, meta, settings)
+        return
+
     msg = (
         f"the edit screen of project {settings.project} has no Resolution field, so a "
         "resolution changed on a ticket that stays resolved is not written to Jira (sync log: "
         "resolution_skipped); add the field to the edit screen to sync it"
+    )
+    found.add("warning", ("fields", "resolution_code"), msg)
+
+
+def _jira_edit_screen_unknown(found: _Findings, meta: JiraMetadata, settings: JiraSettings) -> None:
+    """Add a warning that the Resolution field was not checked, with the reason and next step."""
+    project = settings.project
+    if meta.issues_read == 0:
+        reason = f"project {project} has no issue to read the edit screen from"
+        fix = "run validate --live again once it has one"
+    else:
+        reason = f"the edit screen (editmeta) of project {project}'s newest issue is not readable"
+        fix = "check that the edit screen has the Resolution field"
+    msg = (
+        f"the edit screen's Resolution field is not checked: {reason}; without that field, a "
+        "resolution changed on a ticket that stays resolved is not written to Jira (sync log: "
+        f"resolution_skipped); {fix}"
     )
     found.add("warning", ("fields", "resolution_code"), msg)

@@ -70,7 +70,9 @@ def match(conditions: Conditions, facts: Facts) -> list[str] | None:
     if conditions.unless is not None and match(conditions.unless, facts) is not None:
         return None
     if conditions.unless is not None:
-        matched.append("unless did not hold")
+        # Logged after the other phrases: "tier L1, priority P1, and its `unless` ...".
+        joiner = "and its" if matched else "its"
+        matched.append(f"{joiner} `unless` condition did not hold")
     return matched
 
 

@@ -14,8 +14,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tierbridge.emulators.dynamics.emulator import DEFAULT_CLIENTS, TENANT_ID, DynamicsEmulator
+from tierbridge.emulators.dynamics.webhooks import DEFAULT_HEADER
 
-__all__ = ["main", "serve"]
+__all__ = ["main", "serve", "startup_lines"]
+
+
+def startup_lines(
+    emulator: DynamicsEmulator, webhook_url: str | None, webhook_secret: str | None
+) -> list[str]:
+    """Return what a client needs to connect: URL, CA file, tenant, clients and webhook target."""
+    lines = [
+        f"Dynamics 365 emulator at {emulator.base_url}",
+        f"CA certificate: {emulator.ca_cert.resolve()}",
+        f"tenant {TENANT_ID}, authority host {emulator.base_url}",
+    ]
+    lines += [
+        f"client {client_id} / secret {secret}" for client_id, secret in DEFAULT_CLIENTS.items()
+    ]
+    if webhook_url:
+        key = f"key in header {DEFAULT_HEADER}" if webhook_secret else "no key"
+        lines.append(f"webhooks ({key}) go to {webhook_url}")
+    return lines
 
 
 def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str | None) -> None:
@@ -23,11 +42,8 @@ def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str
     with DynamicsEmulator(
         tls_dir=tls_dir, port=port, webhook_url=webhook_url, webhook_secret=webhook_secret
     ) as emulator:
-        print(f"Dynamics 365 emulator at {emulator.base_url}", flush=True)
-        print(f"CA certificate: {emulator.ca_cert}", flush=True)
-        print(f"tenant {TENANT_ID}, authority host {emulator.base_url}", flush=True)
-        for client_id, secret in DEFAULT_CLIENTS.items():
-            print(f"client {client_id} / secret {secret}", flush=True)
+        for line in startup_lines(emulator, webhook_url, webhook_secret):
+            print(line, flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -7,9 +7,28 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from tierbridge.emulators.jira.catalog import DEFAULT_TOKENS
 from tierbridge.emulators.jira.emulator import JiraEmulator
 
-__all__ = ["serve"]
+__all__ = ["serve", "startup_lines"]
+
+
+def startup_lines(
+    emulator: JiraEmulator, webhook_url: str | None, webhook_secret: str | None
+) -> list[str]:
+    """Return what a client needs to connect: URL, CA file, accounts and where webhooks go.
+
+    Each account is its e-mail address and API token, the basic-auth pair of Jira Cloud.
+    """
+    lines = [
+        f"Jira emulator at {emulator.base_url}",
+        f"CA certificate: {emulator.ca_cert.resolve()}",
+    ]
+    lines += [f"user {email} / API token {token}" for email, token in DEFAULT_TOKENS.items()]
+    if webhook_url:
+        signed = "signed" if webhook_secret else "unsigned"
+        lines.append(f"webhooks ({signed}) go to {webhook_url}")
+    return lines
 
 
 def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str | None) -> None:
@@ -24,10 +43,6 @@ def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str
     with JiraEmulator(
         tls_dir=tls_dir, port=port, webhook_url=webhook_url, webhook_secret=webhook_secret
     ) as emulator:
-        print(f"Jira emulator at {emulator.base_url}", flush=True)
-        print(f"trust the CA in {emulator.ca_cert}", flush=True)
-        print(f"users: {', '.join(sorted(emulator.state.profiles))}", flush=True)
-        if webhook_url:
-            signed = "signed" if webhook_secret else "unsigned"
-            print(f"webhooks ({signed}) go to {webhook_url}", flush=True)
+        for line in startup_lines(emulator, webhook_url, webhook_secret):
+            print(line, flush=True)
         stop.wait()

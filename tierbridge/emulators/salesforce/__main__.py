@@ -15,7 +15,26 @@ from pathlib import Path
 
 from tierbridge.emulators.salesforce.emulator import DEFAULT_CLIENTS, SalesforceEmulator
 
-__all__ = ["main", "serve"]
+__all__ = ["main", "serve", "startup_lines"]
+
+
+def startup_lines(
+    emulator: SalesforceEmulator, webhook_url: str | None, webhook_secret: str | None
+) -> list[str]:
+    """Return what a client needs to connect: URL, CA file, org, clients and message target."""
+    lines = [
+        f"Salesforce emulator at {emulator.base_url}",
+        f"CA certificate: {emulator.ca_cert.resolve()}",
+        f"organization id {emulator.organization_id}",
+    ]
+    lines += [
+        f"client {client_id} / secret {secret} (runs as {username})"
+        for client_id, (secret, username) in DEFAULT_CLIENTS.items()
+    ]
+    if webhook_url:
+        token = "token in ?token=" if webhook_secret else "no token"
+        lines.append(f"outbound messages ({token}) go to {webhook_url}")
+    return lines
 
 
 def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str | None) -> None:
@@ -23,11 +42,8 @@ def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str
     with SalesforceEmulator(
         tls_dir=tls_dir, port=port, webhook_url=webhook_url, webhook_secret=webhook_secret
     ) as emulator:
-        print(f"Salesforce emulator at {emulator.base_url}", flush=True)
-        print(f"CA certificate: {emulator.ca_cert}", flush=True)
-        print(f"organization id {emulator.organization_id}", flush=True)
-        for client_id, (secret, username) in DEFAULT_CLIENTS.items():
-            print(f"client {client_id} / secret {secret} (runs as {username})", flush=True)
+        for line in startup_lines(emulator, webhook_url, webhook_secret):
+            print(line, flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

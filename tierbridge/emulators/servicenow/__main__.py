@@ -15,7 +15,22 @@ from pathlib import Path
 
 from tierbridge.emulators.servicenow.emulator import DEFAULT_PASSWORDS, ServiceNowEmulator
 
-__all__ = ["main", "serve"]
+__all__ = ["main", "serve", "startup_lines"]
+
+
+def startup_lines(
+    emulator: ServiceNowEmulator, webhook_url: str | None, webhook_secret: str | None
+) -> list[str]:
+    """Return what a client needs to connect: URL, CA file, users and where webhooks go."""
+    lines = [
+        f"ServiceNow emulator at {emulator.base_url}",
+        f"CA certificate: {emulator.ca_cert.resolve()}",
+    ]
+    lines += [f"user {user} / password {password}" for user, password in DEFAULT_PASSWORDS.items()]
+    if webhook_url:
+        signed = "signed" if webhook_secret else "unsigned"
+        lines.append(f"webhooks ({signed}) go to {webhook_url}")
+    return lines
 
 
 def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str | None) -> None:
@@ -23,10 +38,8 @@ def serve(port: int, tls_dir: Path, webhook_url: str | None, webhook_secret: str
     with ServiceNowEmulator(
         tls_dir=tls_dir, port=port, webhook_url=webhook_url, webhook_secret=webhook_secret
     ) as emulator:
-        print(f"ServiceNow emulator at {emulator.base_url}", flush=True)
-        print(f"CA certificate: {emulator.ca_cert}", flush=True)
-        for user, password in DEFAULT_PASSWORDS.items():
-            print(f"user {user} / password {password}", flush=True)
+        for line in startup_lines(emulator, webhook_url, webhook_secret):
+            print(line, flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
