@@ -7,14 +7,22 @@ trust the generated CA through `REQUESTS_CA_BUNDLE` or a connector's `ca_bundle`
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+try:
+    import fcntl
+except ImportError:  # Windows has no fcntl, and there the creation is not locked.
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["TlsFiles", "ensure_tls_files"]
 
@@ -104,18 +112,48 @@ def _build_server_cert(
 
 
 def ensure_tls_files(folder: Path) -> TlsFiles:
-    """Create the CA and server certificate in `folder` unless valid ones are already there."""
+    """Create the CA and server certificate in `folder` unless valid ones are already there.
+
+    Emulators started at the same moment share the folder, so the check and the creation
+    run under a lock file. Without it, one could write the CA and another the server
+    certificate, and a server started later would present a certificate its clients' CA
+    did not sign.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
     now = datetime.now(UTC)
-    if files.server_cert.exists() and files.server_key.exists() and files.ca_cert.exists():
-        existing = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
-        if existing.not_valid_after_utc - now > timedelta(days=1):
+    with _locked(folder / ".lock"):
+        if _usable(files, now):
             return files
 
-    ca_key, ca_cert = _build_ca(now)
-    server_key, server_cert = _build_server_cert(ca_key, ca_cert, now)
-    files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    files.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(server_key, files.server_key)
+        ca_key, ca_cert = _build_ca(now)
+        server_key, server_cert = _build_server_cert(ca_key, ca_cert, now)
+        files.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        files.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
+        _write_key(server_key, files.server_key)
     return files
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` where the platform has `fcntl`."""
+    with path.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _usable(files: TlsFiles, now: datetime) -> bool:
+    """Tell whether the files exist, match one another and stay valid for another day."""
+    if not (files.server_cert.exists() and files.server_key.exists() and files.ca_cert.exists()):
+        return False
+    try:
+        ca = x509.load_pem_x509_certificate(files.ca_cert.read_bytes())
+        server = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
+        key = serialization.load_pem_private_key(files.server_key.read_bytes(), password=None)
+        server.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    if key.public_key() != server.public_key():
+        return False
+    return server.not_valid_after_utc - now > timedelta(days=1)
