@@ -231,7 +231,8 @@ class TestServiceNowInbound:
         assert error.value == "42"
         assert error.allowed == ("1", "2", "3", "6", "7", "8")
         assert "'42'" in str(error)
-        assert "add it under values.status in servicenow.yaml or use one of: '1'," in str(error)
+        fix = "add it under values.status.inbound in servicenow.yaml or use one of: '1',"
+        assert fix in str(error)
 
     def test_numbers_match_string_keys(self, snow: Mapper) -> None:
         """A connector that reports 2 for state matches the key "2"."""
@@ -319,6 +320,21 @@ class TestServiceNowOutbound:
         assert caught.value.field == "status"
         assert caught.value.value == "closed"
         assert caught.value.allowed == ("new", "in_progress")
+
+    def test_priority_missing_from_table(self) -> None:
+        """A priority the impact and urgency table lacks names that table as the place to fix."""
+        spec = spec_from(
+            fields={"priority": "priority", "impact": "impact", "urgency": "urgency"},
+            read_only=["priority"],
+            priority_to_impact_urgency={"P1": [1, 1], "P2": [1, 2]},
+        )
+        mapper = Mapper(spec, "snow")
+
+        with pytest.raises(MappingError) as caught:
+            mapper.to_native(ticket(priority=Priority.P4), {"priority"})
+
+        assert caught.value.allowed == ("P1", "P2")
+        assert "add it under priority_to_impact_urgency" in str(caught.value)
 
     def test_round_trip_keeps_values(self, snow: Mapper) -> None:
         """Reading the written values back gives the same canonical values."""

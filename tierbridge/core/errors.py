@@ -84,7 +84,15 @@ class MappingError(ConfigError):
     mapping is fixed.
     """
 
-    def __init__(self, mapping: str, field: str, value: object, allowed: Sequence[str]) -> None:
+    def __init__(
+        self,
+        mapping: str,
+        field: str,
+        value: object,
+        allowed: Sequence[str],
+        key: str | None = None,
+    ) -> None:
+        """`key` is where the entry belongs in the mapping file, `values.<field>` by default."""
         self.mapping = mapping
         self.field = field
         self.value = value
@@ -92,7 +100,7 @@ class MappingError(ConfigError):
         choices = ", ".join(repr(item) for item in self.allowed) or "(none)"
         msg = (
             f"mapping {mapping!r} has no entry for {field} value {value!r}; "
-            f"add it under values.{field} in {mapping} or use one of: {choices}"
+            f"add it under {key or f'values.{field}'} in {mapping} or use one of: {choices}"
         )
         TierbridgeError.__init__(self, msg)
         self.issues = ()

@@ -342,7 +342,8 @@ class Mapper:
         if value_map is not None:
             key = raw if isinstance(raw, str) else str(raw)
             if key not in value_map.inbound:
-                raise MappingError(self.name, canonical, raw, list(value_map.inbound))
+                where = f"values.{canonical}.inbound"
+                raise MappingError(self.name, canonical, raw, list(value_map.inbound), where)
             return value_map.inbound[key]
         return self._pass_through(canonical, raw)
 
@@ -443,7 +444,9 @@ class Mapper:
 
         table = self.spec.priority_to_impact_urgency or {}
         if priority not in table:
-            raise MappingError(self.name, "priority", priority.value, [str(p) for p in table])
+            allowed = [str(p) for p in table]
+            where = "priority_to_impact_urgency"
+            raise MappingError(self.name, "priority", priority.value, allowed, where)
         return table[priority]
 
 
