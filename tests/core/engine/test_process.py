@@ -222,3 +222,14 @@ class TestFailures:
 
         assert event.status == "dead"
         assert actions(stack.rt, event.id) == ["not_found"]
+
+
+def test_unmapped_value_logged_by_key(stack: Stack) -> None:
+    """A ticket whose value has no mapping is parked, and its log row carries the ticket's key."""
+    incident = stack.open_incident(state="4")
+
+    row = stack.process("snow", incident["sys_id"])
+
+    assert row.status == "dead"
+    logged = stack.rt.store.sync_log(ticket=incident["number"])
+    assert [entry.action for entry in logged] == ["dead_lettered"]

@@ -93,8 +93,9 @@ def _process(rt: Runtime, run: _Pass) -> None:
         raise ConfigError(msg)
 
     record = _read(rt, event)
-    ticket = rt.mappers[event.connector].to_ticket(record)
+    # Set before the mapping, so that a value it cannot translate is logged under the key.
     run.ticket_key = record.key
+    ticket = rt.mappers[event.connector].to_ticket(record)
     snapshot = rt.store.get_snapshot(event.connector, record.id)
     if snapshot is not None and snapshot.version is not None and record.version < snapshot.version:
         _note(
