@@ -246,3 +246,21 @@ def test_rejected_lone_resolution_logged(stack: Stack) -> None:
     fields = stack.l2.get_issue(issue["key"])["fields"]
     assert fields["resolution"]["name"] == "Done"
     assert stack.process("snow", sys_id).status == "done"
+
+
+def test_status_row_lists_resolution(stack: Stack) -> None:
+    """The log row of a resolving write names the resolution fields written with the status."""
+    sys_id, issue = escalated(stack)
+    stack.l2.transition_to(issue["key"], "Resolved", resolution="Done")
+
+    row = stack.process("jsm", issue["id"])
+
+    updated = [
+        entry
+        for entry in stack.rt.store.sync_log(limit=100)
+        if entry.event_id == row.id and entry.action == "updated"
+    ]
+    assert [entry.fields for entry in updated] == [
+        ["resolution_code", "resolution_notes", "status"]
+    ]
+    assert stack.l1.get_incident(sys_id)["close_code"] == "Done"

@@ -173,7 +173,11 @@ def _write(
 
     mapper = rt.mappers[target.connector]
     outgoing = _with_resolution(ticket, names, target)
-    native = mapper.to_native(outgoing, names | _resolution_names(outgoing, names))
+    # The resolution fields a final status carries along are written, and reported, with it.
+    along = {
+        name for name in _resolution_names(outgoing, names) if mapper.to_native(outgoing, {name})
+    }
+    native = mapper.to_native(outgoing, names | along)
     native = _resolution_defaults(mapper, outgoing, names, native)
     if not native:
         return set(), None
@@ -182,8 +186,8 @@ def _write(
     record = rt.policy.call(lambda: connector.update_record(target.ticket_id, native))
     written = mapper.to_ticket(record)
     _confirm(mapper, mapper.as_written(outgoing, names), written, names, target)
-    save_synced(rt, target, snapshot, written, names | _resolution_names(outgoing, names))
-    return names, record
+    save_synced(rt, target, snapshot, written, names | along)
+    return names | along, record
 
 
 def save_synced(
