@@ -385,8 +385,8 @@ def test_both_resolved_no_reopen(capsys: pytest.CaptureFixture[str]) -> None:
     """A case people resolved on both sides before a sync is not reopened by the daemon.
 
     In this history, a person resolves the incident and another the Dynamics case, with
-    another status reason, before the daemon sees either. Writing the incident's status
-    would reactivate the case to set the default reason, a status that went back and forth.
+    another status reason, before the daemon reads either. Writing the incident's status
+    would reactivate the case to set the default reason, so the status would go back and forth.
     """
     status = main(["--seeds", "1", "--start", "450", "--pair", "dynamics-servicenow"])
 

@@ -281,12 +281,12 @@ def _push_changes(
         allowed = changed & copyable_fields(ownership, source.tier, target.tier)
         allowed, conflicts = settle_conflicts(rt, ticket, target, allowed)
         if conflicts:
-            # Only a conflict left for a person counts as skipped, which `tierbridge conflicts --held` lists.
-            held = any(conflict.winner == "held" for conflict in conflicts)
+            # Only a conflict left for a person counts as skipped, and `conflicts --held` lists it.
+            awaiting_person = any(conflict.winner == "held" for conflict in conflicts)
             _note(
                 run,
                 "conflict",
-                "skipped" if held else "ok",
+                "skipped" if awaiting_person else "ok",
                 target=target,
                 fields=[conflict.field for conflict in conflicts],
                 detail=describe_conflicts(conflicts),
